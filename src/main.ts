@@ -1,0 +1,118 @@
+import { Client } from '@temporalio/client';
+import { startServer, type RunningServer } from './api/app';
+import { resolveApiKeys } from './api/keys';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { startDevServer, type DevServer } from './temporal/dev-server';
+import { hasLivePoller } from './temporal/pollers';
+import { connectWithRetry, registerSearchAttributes } from './temporal/setup';
+import { installRuntime } from './temporal/runtime';
+import { startWorker, type WorkerHandle } from './worker';
+
+type Mode = 'all' | 'api' | 'worker';
+
+function modeFromArgs(argv: string[]): Mode {
+  if (argv.includes('--api-only')) return 'api';
+  if (argv.includes('--worker-only')) return 'worker';
+  return 'all';
+}
+
+/**
+ * `npm start`: the embedded dev server (unless TEMPORAL_ADDRESS is set), the worker and the API in one
+ * process. `--api-only` / `--worker-only` run one part against TEMPORAL_ADDRESS (default: the local
+ * dev server's port), so each scales out on its own.
+ */
+async function main(): Promise<void> {
+  const mode = modeFromArgs(process.argv.slice(2));
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  installRuntime(logger, config.logLevel === 'debug' || config.logLevel === 'trace' ? 'INFO' : 'WARN');
+
+  let devServer: DevServer | null = null;
+  let address = config.temporal.address;
+  if (!address && mode === 'all') {
+    devServer = await startDevServer({
+      dataDir: config.dataDir,
+      namespace: config.temporal.namespace,
+      port: config.temporal.devPort,
+      uiPort: config.temporal.uiPort,
+      logger,
+    });
+    address = devServer.address;
+  }
+  address ??= `127.0.0.1:${config.temporal.devPort}`;
+
+  const connection = await connectWithRetry(address);
+  await registerSearchAttributes(connection, config.temporal.namespace);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+
+  let worker: WorkerHandle | null = null;
+  if (mode !== 'api') {
+    worker = await startWorker({
+      address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      logger,
+      deps: { clock: () => new Date() },
+    });
+    logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
+  }
+
+  let server: RunningServer | null = null;
+  if (mode !== 'worker') {
+    const keys = resolveApiKeys(config);
+    if (keys.generated) {
+      // Printed once, on the run that generated it; never logged.
+      process.stdout.write(
+        `\nHookline API key for tenant "default": ${keys.keys[0]!.key}\n(kept in ${keys.file})\n\n`,
+      );
+    }
+    const localWorker = worker;
+    server = await startServer({
+      config,
+      client,
+      logger,
+      port: config.port,
+      workerReady: async () =>
+        localWorker
+          ? localWorker.isPolling()
+          : hasLivePoller(client, config.temporal.namespace, config.temporal.taskQueue),
+    });
+    logger.info({ url: `http://localhost:${server.port}`, apiKeyFile: keys.file }, 'API listening');
+  }
+  if (devServer) logger.info({ url: devServer.uiUrl }, 'Temporal Web UI');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await server?.stop();
+      await worker?.stop();
+      await connection.close();
+      await devServer?.stop();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'unclean shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    process.stderr.write(
+      `hookline failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+  }
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities';
+import type { Logger } from './logger';
+
+export interface WorkerHandle {
+  worker: Worker;
+  /** Resolves when the worker has drained and stopped. */
+  stop(): Promise<void>;
+  /** True while the worker is running and polling its task queue. */
+  isPolling(): boolean;
+}
+
+export interface StartWorkerOptions {
+  /** Either an address to connect to (the worker owns that connection) or a connection to share. */
+  address?: string;
+  connection?: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  logger: Logger;
+  deps: Omit<ActivityDeps, 'logger'>;
+  /** A pre-built workflow bundle (tests build one and share it); default: bundle src/workflows. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** Creates the worker and starts it polling. `stop()` drains in-flight tasks and closes the connection. */
+export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandle> {
+  const owned = opts.connection ? null : await NativeConnection.connect({ address: opts.address });
+  const connection = opts.connection ?? owned!;
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: createActivities({ ...opts.deps, logger: opts.logger }),
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: require.resolve('./workflows') }),
+    // Drain: activities get this long to finish after a shutdown request (seconds matter: deliveries are 15 s).
+    shutdownGraceTime: '20 seconds',
+  });
+  const running = worker.run();
+  running.catch((err: unknown) => opts.logger.error({ err }, 'worker stopped with an error'));
+  return {
+    worker,
+    isPolling: () => worker.getState() === 'RUNNING',
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await owned?.close();
+    },
+  };
+}

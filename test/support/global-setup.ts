@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { findTemporalBinary } from '../../src/temporal/binaries';
+import { registerSearchAttributes } from '../../src/temporal/setup';
+
+/** A free TCP port on loopback (released right away; the race with other processes is acceptable here). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.once('error', reject);
+  });
+}
+
+/**
+ * One real dev server for every integration test (random port, in-memory), and one workflow bundle
+ * shared by every test worker. Their whereabouts reach the test files through the environment.
+ */
+export default async function globalSetup(): Promise<void> {
+  const cli = findTemporalBinary('cli');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
+      ip: '127.0.0.1',
+      port: await freePort(),
+      // Continue-as-new comes early, so tests cross many runs with few events.
+      extraArgs: [
+        '--dynamic-config-value',
+        'limit.historyCount.suggestContinueAsNew=200',
+        '--log-level',
+        'error',
+      ],
+    },
+  });
+  await registerSearchAttributes(env.connection, 'default');
+  (globalThis as { __temporalEnv?: TestWorkflowEnvironment }).__temporalEnv = env;
+
+  const dir = mkdtempSync(join(tmpdir(), 'hookline-test-'));
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
+  });
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+
+  process.env.HOOKLINE_TEST_TEMPORAL_ADDRESS = env.address;
+  process.env.HOOKLINE_TEST_BUNDLE = bundlePath;
+}

@@ -1,0 +1,51 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('configuration from the environment', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.dataDir).toMatch(/\/data$/);
+    expect(config.temporal).toEqual({
+      address: null,
+      namespace: 'default',
+      taskQueue: 'hookline',
+      devPort: 7233,
+      uiPort: 8233,
+    });
+    expect(config.apiKeys).toBeNull();
+    expect(config.publicBaseUrl).toBe('http://localhost:3000');
+    expect(config.allowedTargetNetworks).toEqual([]);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('parses API keys, target networks and a Temporal address', () => {
+    const config = loadConfig({
+      API_KEYS: 'acme:0123456789abcdef0123, globex:fedcba9876543210fedc',
+      ALLOWED_TARGET_NETWORKS: '10.0.0.0/8, ::1/128',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      PUBLIC_BASE_URL: 'https://hooks.example.com/',
+    });
+    expect(config.apiKeys).toEqual([
+      { tenant: 'acme', key: '0123456789abcdef0123' },
+      { tenant: 'globex', key: 'fedcba9876543210fedc' },
+    ]);
+    expect(config.allowedTargetNetworks).toEqual(['10.0.0.0/8', '::1/128']);
+    expect(config.temporal.address).toBe('temporal:7233');
+    expect(config.publicBaseUrl).toBe('https://hooks.example.com');
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['API_KEYS', 'no-colon-here'],
+    ['API_KEYS', 'acme:short'],
+    ['ALLOWED_TARGET_NETWORKS', '10.0.0.0/33'],
+    ['ALLOWED_TARGET_NETWORKS', 'example.com/8'],
+    ['TEMPORAL_ADDRESS', 'http://temporal:7233'],
+    ['LOG_LEVEL', 'loud'],
+    ['PUBLIC_BASE_URL', 'ftp://example.com'],
+  ])('refuses %s=%s with a message naming the setting', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+});
