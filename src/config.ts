@@ -76,6 +76,16 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   /** Most events a subscription may hold queued; a publish beyond it answers 503. */
   MAX_BACKLOG: z.coerce.number().int().min(1).max(100_000).default(5000),
+  /**
+   * Most bytes of serialised events a subscription may hold queued. The queue travels in the workflow's
+   * continue-as-new input, so the default keeps it far under Temporal's 2 MB payload limit.
+   */
+  MAX_BACKLOG_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(1536 * 1024)
+    .default(384 * 1024),
 });
 
 export interface Config {
@@ -93,7 +103,8 @@ export interface Config {
   publicBaseUrl: string;
   allowedTargetNetworks: string[];
   logLevel: (typeof logLevels)[number];
-  maxBacklog: number;
+  /** Backlog caps per subscription. */
+  backlog: { maxEvents: number; maxBytes: number };
 }
 
 /** Bad configuration: start-up prints the message and exits non-zero. */
@@ -124,6 +135,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     allowedTargetNetworks: e.ALLOWED_TARGET_NETWORKS,
     logLevel: e.LOG_LEVEL,
-    maxBacklog: e.MAX_BACKLOG,
+    backlog: { maxEvents: e.MAX_BACKLOG, maxBytes: e.MAX_BACKLOG_BYTES },
   };
 }

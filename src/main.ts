@@ -2,11 +2,14 @@ import { Client } from '@temporalio/client';
 import { startServer, type RunningServer } from './api/app';
 import { resolveApiKeys } from './api/keys';
 import { ConfigError, loadConfig } from './config';
+import { createHttpClient } from './delivery/http';
 import { createLogger } from './logger';
+import { parseAllowedNetworks } from './net/ssrf';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { hasLivePoller } from './temporal/pollers';
 import { connectWithRetry, registerSearchAttributes } from './temporal/setup';
 import { installRuntime } from './temporal/runtime';
+import { VERSION } from './version';
 import { startWorker, type WorkerHandle } from './worker';
 
 type Mode = 'all' | 'api' | 'worker';
@@ -47,13 +50,14 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: config.temporal.namespace });
 
   let worker: WorkerHandle | null = null;
+  const http = createHttpClient({ allowed: parseAllowedNetworks(config.allowedTargetNetworks) });
   if (mode !== 'api') {
     worker = await startWorker({
       address,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       logger,
-      deps: { clock: () => new Date() },
+      deps: { clock: () => new Date(), http, version: VERSION, origin: new URL(config.publicBaseUrl).host },
     });
     logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
     try {
       await server?.stop();
       await worker?.stop();
+      await http.close();
       await connection.close();
       await devServer?.stop();
       logger.info('stopped');

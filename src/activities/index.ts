@@ -1,16 +1,25 @@
+import type { HttpClient } from '../delivery/http';
 import type { Logger } from '../logger';
+import { createDeliver } from './deliver';
 
 /** Everything activities need, made once at start-up and passed in (never built inside an activity). */
 export interface ActivityDeps {
   logger: Logger;
   /** Injected clock, so tests can pin time. */
   clock: () => Date;
+  http: HttpClient;
+  /** Hookline's version, for the user-agent. */
+  version: string;
+  /** Host of PUBLIC_BASE_URL, sent as WebHook-Request-Origin. */
+  origin: string;
 }
 
 /** The activities of every Hookline workflow. Workflows use `proxyActivities<Activities>`. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    /** Liveness probe of the worker, used by tests of the harness and by `/readyz` in API-only mode. */
+    deliver: createDeliver(deps),
+
+    /** Liveness probe of the worker, used by tests of the harness. */
     // eslint-disable-next-line @typescript-eslint/require-await
     async ping(message: string): Promise<string> {
       deps.logger.debug({ message }, 'ping');

@@ -17,5 +17,7 @@ export function installRuntime(logger: Logger, level: LogLevel = 'WARN'): void {
   const sdk = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => sdk[levels[entry.level]](entry.meta ?? {}, entry.message)),
+    // The Rust core's own logs too, instead of ANSI text on stderr.
+    telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
   });
 }

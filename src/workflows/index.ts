@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow the worker runs is exported here.
 export { pingWorkflow } from './ping';
+export { subscriberWorkflow } from './subscriber';

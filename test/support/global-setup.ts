@@ -52,4 +52,5 @@ export default async function globalSetup(): Promise<void> {
 
   process.env.HOOKLINE_TEST_TEMPORAL_ADDRESS = env.address;
   process.env.HOOKLINE_TEST_BUNDLE = bundlePath;
+  process.env.HOOKLINE_TEST_TMP = dir;
 }

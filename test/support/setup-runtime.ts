@@ -1,10 +1,9 @@
+import { createLogger } from '../../src/logger';
 import { installRuntime } from '../../src/temporal/runtime';
-import { testLogger } from './temporal';
 
-// Once per Jest worker process: the SDK's logs go to the (silent by default) test logger.
-// TEST_LOG_LEVEL=debug shows them.
+// Once per Jest worker process: the SDK's logs go to a test logger, silent unless TEST_LOG_LEVEL is set.
 try {
-  installRuntime(testLogger);
+  installRuntime(createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'hookline-test'));
 } catch {
   // Already installed by an earlier test file in this worker process.
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createHttpClient, type HttpClient } from '../../src/delivery/http';
+import { parseAllowedNetworks } from '../../src/net/ssrf';
 import { findTemporalBinary } from '../../src/temporal/binaries';
 import { createLogger } from '../../src/logger';
 import { startWorker, type StartWorkerOptions, type WorkerHandle } from '../../src/worker';
@@ -41,25 +43,39 @@ export async function connectDevServer(): Promise<DevServerHarness> {
   return { connection, client, close: () => connection.close() };
 }
 
-/** Starts a real worker of the project on the shared dev server. */
-export function startTestWorker(
+/** The delivery client as production builds it, but allowed to reach loopback receivers. */
+export function loopbackHttpClient(): HttpClient {
+  return createHttpClient({ allowed: parseAllowedNetworks(['127.0.0.0/8']) });
+}
+
+/** Starts a real worker of the project (on the shared dev server unless `connection` is given). */
+export async function startTestWorker(
   taskQueue: string,
   overrides: Partial<StartWorkerOptions> = {},
 ): Promise<WorkerHandle> {
-  return startWorker({
+  const http = loopbackHttpClient();
+  const handle = await startWorker({
     address: devServerAddress(),
     namespace: 'default',
     taskQueue,
     logger: testLogger,
-    deps: { clock: () => new Date() },
+    deps: { clock: () => new Date(), http, version: 'test', origin: 'hookline.test' },
     workflowBundle: workflowBundle(),
     ...overrides,
   });
+  return {
+    ...handle,
+    async stop() {
+      await handle.stop();
+      await http.close();
+    },
+  };
 }
 
 /** A time-skipping test server (the pinned `temporal-test-server`, else the SDK's download). */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = findTemporalBinary('testServer');
+  // This server has no custom search attributes: start workflows on it without them.
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: path ? { type: 'existing-path', path } : { type: 'cached-download' } },
   });

@@ -1,0 +1,156 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { activeSecrets } from '../domain/secrets';
+import type { HooklineEvent, SigningSecret, Subscription } from '../domain/types';
+import { formatBatch, userAgent } from '../delivery/formats';
+import type { HttpClient } from '../delivery/http';
+import { TransportError } from '../delivery/http';
+import { sign } from '../delivery/signing';
+
+export interface DeliveryRequest {
+  subscription: Subscription;
+  secrets: SigningSecret[];
+  /** Stable across the batch's retries: the receiver's idempotency key. */
+  msgId: string;
+  /** 1-based. */
+  attempt: number;
+  events: HooklineEvent[];
+}
+
+export interface DeliveryResult {
+  statusCode: number;
+  durationMs: number;
+}
+
+/** Carried in the ApplicationFailure of a failed attempt (details[0]), read by the workflow. */
+export interface DeliveryFailureDetails {
+  statusCode: number | null;
+  errorClass: string;
+  durationMs: number;
+  /** ms, from Retry-After on 429/503. */
+  retryAfterMs: number | null;
+}
+
+export interface DeliverDeps {
+  http: HttpClient;
+  clock: () => Date;
+  /** Hookline's version, for the user-agent. */
+  version: string;
+  /** Host of PUBLIC_BASE_URL: the WebHook-Request-Origin of validated subscriptions. */
+  origin: string;
+}
+
+/** Headers a subscription's static `headers` may never set. */
+export const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'webhook-request-origin',
+  'host',
+  'connection',
+  'transfer-encoding',
+]);
+
+/** Retry-After as ms: delta-seconds or an HTTP date. Null when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now: Date): number | null {
+  if (!value) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
+}
+
+function failure(
+  message: string,
+  type: string,
+  details: DeliveryFailureDetails,
+  cause?: Error,
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    message,
+    type,
+    details: [details],
+    cause,
+    // The workflow schedules retries; Retry-After still shows here for operators reading the history.
+    nextRetryDelay: details.retryAfterMs ?? undefined,
+  });
+}
+
+/** Reason phrase excerpt of a response body: bounded, single line. */
+function excerpt(body: string): string {
+  const line = body.replace(/\s+/g, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/** One POST of one batch, signed per Standard Webhooks. Any 2xx is success; everything else throws. */
+export function createDeliver(deps: DeliverDeps) {
+  return async function deliver(req: DeliveryRequest): Promise<DeliveryResult> {
+    const { subscription: sub } = req;
+    const { contentType, body } = formatBatch({
+      format: sub.format,
+      msgId: req.msgId,
+      subscriptionId: sub.id,
+      maxBatchSize: sub.maxBatchSize,
+      events: req.events,
+      version: deps.version,
+    });
+    const now = deps.clock();
+    const timestamp = Math.floor(now.getTime() / 1000);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(sub.headers)) {
+      if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name] = value;
+    }
+    Object.assign(headers, {
+      'content-type': contentType,
+      'user-agent': userAgent(deps.version),
+      'webhook-id': req.msgId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': sign({
+        msgId: req.msgId,
+        timestamp,
+        body,
+        secrets: activeSecrets(req.secrets, now),
+      }),
+    });
+    if (sub.requireValidation) headers['webhook-request-origin'] = deps.origin;
+
+    let res;
+    try {
+      res = await deps.http.post(sub.url, headers, body);
+    } catch (err) {
+      if (err instanceof TransportError) {
+        throw failure(
+          err.message,
+          `Delivery${err.errorClass[0]!.toUpperCase()}${err.errorClass.slice(1)}`,
+          {
+            statusCode: null,
+            errorClass: err.errorClass,
+            durationMs: err.durationMs,
+            retryAfterMs: null,
+          },
+          err,
+        );
+      }
+      throw err;
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300)
+      return { statusCode: res.statusCode, durationMs: res.durationMs };
+
+    const retryAfterMs =
+      res.statusCode === 429 || res.statusCode === 503
+        ? parseRetryAfter(res.headers['retry-after'], now)
+        : null;
+    const details = {
+      statusCode: res.statusCode,
+      errorClass: 'status',
+      durationMs: res.durationMs,
+      retryAfterMs,
+    };
+    const text = excerpt(res.body);
+    const message = `HTTP ${res.statusCode}${text ? `: ${text}` : ''}`;
+    if (res.statusCode === 410) throw failure(message, 'Gone', details);
+    throw failure(message, 'DeliveryStatus', details);
+  };
+}

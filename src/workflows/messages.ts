@@ -1,0 +1,112 @@
+/**
+ * Every signal, query and update of Hookline's workflows, with their payload types. The API and the
+ * workflows both import this module (STYLE 3), so the two sides cannot drift apart.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { HooklineEvent, SigningSecret, Subscription, SubscriptionStatus } from '../domain/types';
+
+// ---- Subscriber workflow ----
+
+/** What a subscriber workflow is started with, and what continue-as-new carries. */
+export interface SubscriberInput {
+  subscription: Subscription;
+  secrets: SigningSecret[];
+  limits: BacklogLimits;
+  /** Carried by continue-as-new; absent on the first run. */
+  state?: import('./state').QueueState;
+}
+
+export interface BacklogLimits {
+  /** Most events held queued (pending + in flight). */
+  maxEvents: number;
+  /** Most bytes of serialised events held queued; keeps continue-as-new input far under 2 MB. */
+  maxBytes: number;
+}
+
+export interface EnqueueRequest {
+  events: HooklineEvent[];
+}
+export interface EnqueueResult {
+  /** Ids queued by this call, in order. */
+  queued: string[];
+  /** Ids already seen within the dedupe window: not queued again. */
+  duplicates: string[];
+}
+
+/**
+ * Queues events in order and answers once they are in the workflow's state (durable in its history).
+ * Its validator refuses (nothing is written) when the backlog would overflow: the publisher's 503.
+ * Needs a running worker: while none polls, the call waits.
+ */
+export const enqueueUpdate = defineUpdate<EnqueueResult, [EnqueueRequest]>('enqueue');
+
+/**
+ * Queues events without an answer: durable as soon as the server accepts the signal, with or without a
+ * worker. The backlog cap is not enforced here (a signal cannot be refused, and nothing accepted is
+ * dropped); producers that need refusal use `enqueueUpdate`. Repeated ids are dropped as always, so
+ * sending the same events by update and by signal queues them once.
+ */
+export const eventsSignal = defineSignal<[EnqueueRequest]>('events');
+
+/** Changes of a subscription's settings (the API's PATCH), checked against `version` when given. */
+export interface ConfigPatch {
+  expectedVersion?: number;
+  changes: Partial<
+    Pick<
+      Subscription,
+      | 'url'
+      | 'eventTypes'
+      | 'subject'
+      | 'categories'
+      | 'labels'
+      | 'format'
+      | 'maxBatchSize'
+      | 'headers'
+      | 'rateLimitPerSecond'
+      | 'description'
+      | 'metadata'
+    >
+  >;
+  /** RFC 3339, set by the caller (workflow time is not the API's time). */
+  at: string;
+}
+export const updateConfigUpdate = defineUpdate<Subscription, [ConfigPatch]>('updateConfig');
+
+export interface StatusChange {
+  status: Extract<SubscriptionStatus, 'active' | 'paused'>;
+  at: string;
+}
+/** Pause (deliveries stop, events keep queueing) or resume (also re-enables a disabled one). */
+export const setStatusUpdate = defineUpdate<Subscription, [StatusChange]>('setStatus');
+
+export const rotateSecretUpdate = defineUpdate<{ secret: string }, [{ secret: string; at: string }]>(
+  'rotateSecret',
+);
+
+/** Marks a pending_validation subscription active (the validation handshake succeeded). */
+export const activateUpdate = defineUpdate<Subscription, [{ at: string }]>('activate');
+
+export interface RedeliverRequest {
+  eventIds?: string[];
+  /** RFC 3339: every dead letter enqueued at or after it. */
+  since?: string;
+  /** Events to send again although delivered (the API fetches them from their event records). */
+  events?: HooklineEvent[];
+}
+export interface RedeliverResult {
+  requeued: string[];
+}
+/** Re-queues dead letters (and given delivered events) at the end of the queue, in original order. */
+export const redeliverUpdate = defineUpdate<RedeliverResult, [RedeliverRequest]>('redeliver');
+/** The same as a signal, for operators in the Web UI: `{"eventIds": [...]}` or `{"since": "…"}`. */
+export const redeliverSignal = defineSignal<[RedeliverRequest]>('redeliver');
+
+/** Ends the workflow cleanly after the attempt in flight, if any. */
+export const deleteSignal = defineSignal('delete');
+
+export const subscriptionQuery = defineQuery<Subscription>('subscription');
+export const secretsQuery = defineQuery<SigningSecret[]>('secrets');
+export const queueQuery = defineQuery<import('./state').QueueView>('queue');
+export const deliveriesQuery = defineQuery<import('./state').DeliveryRecord[], [number?]>('deliveries');
+export const entryStatusQuery = defineQuery<import('./state').EntryStatus | null, [string]>('entryStatus');
+export const deadLettersQuery = defineQuery<import('./state').DeadLetter[]>('deadLetters');

@@ -1,0 +1,496 @@
+/**
+ * The subscriber's queue as plain JSON, and every rule that changes it. Pure: no Temporal, no I/O,
+ * no clock (callers pass `now`, ms since the epoch), so continue-as-new can carry it and unit tests
+ * can drive it. Arrays only: a Map would serialise to {} and empty itself across continue-as-new.
+ */
+import type { HooklineEvent } from '../domain/types';
+
+/** Seconds, then ms: back-off starts at 1 s and doubles, at most 1 h apart. */
+export const FIRST_RETRY_DELAY_MS = 1_000;
+export const MAX_RETRY_DELAY_MS = 3_600_000;
+/** A batch is retried until this long after its first attempt; then its events are dead letters. */
+export const RETRY_WINDOW_MS = 7 * 24 * 3_600_000;
+/** A Retry-After longer than this is cut to it (a receiver may not park us for weeks). */
+export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+/** Repeated event ids are dropped for this long. */
+export const DEDUPE_WINDOW_MS = 7 * 24 * 3_600_000;
+
+/** Bounds on what the state remembers besides the queue, so continue-as-new input stays small. */
+export const CAPS = {
+  /** Remembered event-id hashes (16 chars each). */
+  seen: 10_000,
+  /** Delivery attempts kept for the deliveries log. */
+  recent: 100,
+  /** Delivered entries kept for entry-status lookups. */
+  delivered: 500,
+  /** Dead letters kept; the oldest beyond it are evicted and counted. */
+  deadEvents: 1_000,
+  deadBytes: 256 * 1024,
+} as const;
+
+export interface QueueEntry {
+  event: HooklineEvent;
+  /** RFC 3339. */
+  enqueuedAt: string;
+  /** UTF-8 bytes of the serialised event. */
+  bytes: number;
+  /** Attempts of earlier batches that carried this entry (non-zero after a redelivery). */
+  attempts: number;
+}
+
+export interface InFlight {
+  msgId: string;
+  entries: QueueEntry[];
+  /** ms since the epoch; the retry window starts here. Null until the first attempt. */
+  firstAttemptAt: number | null;
+  attempts: number;
+  /** ms since the epoch: no attempt before it. */
+  nextAttemptAt: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  lastAttemptAt: number | null;
+}
+
+export interface DeliveryRecord {
+  msgId: string;
+  eventIds: string[];
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  /** Error class: dns, refused, timeout, tls, status, forbidden, network, internal. */
+  errorClass: string | null;
+  durationMs: number;
+  /** RFC 3339. */
+  at: string;
+}
+
+export interface DeadLetter {
+  event: HooklineEvent;
+  enqueuedAt: string;
+  msgId: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  /** RFC 3339. */
+  deadAt: string;
+}
+
+interface DeliveredEntry {
+  id: string;
+  msgId: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastAttemptAt: string;
+  deliveredAt: string;
+}
+
+export interface QueueState {
+  pending: QueueEntry[];
+  inFlight: InFlight | null;
+  /** [hash of event id, expires at ms], oldest first. */
+  seen: [string, number][];
+  /** Newest last. */
+  recent: DeliveryRecord[];
+  delivered: DeliveredEntry[];
+  dead: DeadLetter[];
+  /** Dead letters dropped by the CAPS.dead* bounds (oldest first); counted, never silent. */
+  deadEvicted: number;
+  /** Bytes of pending + in-flight entries. */
+  bytes: number;
+  /** ms since the epoch of the last attempt: the per-second rate limit spaces attempts from it. */
+  lastAttemptAt: number | null;
+  counters: { delivered: number; dead: number; attempts: number };
+}
+
+export function initialState(): QueueState {
+  return {
+    pending: [],
+    inFlight: null,
+    seen: [],
+    recent: [],
+    delivered: [],
+    dead: [],
+    deadEvicted: 0,
+    bytes: 0,
+    lastAttemptAt: null,
+    counters: { delivered: 0, dead: 0, attempts: 0 },
+  };
+}
+
+/** UTF-8 length of a string, without TextEncoder (not in every sandbox). */
+export function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4;
+      i++; // the low surrogate of the pair
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+export function eventBytes(event: HooklineEvent): number {
+  return utf8Length(JSON.stringify(event));
+}
+
+/** 64-bit FNV-1a of an event id, as 16 hex chars: enough to dedupe without keeping whole ids. */
+export function idHash(id: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < id.length; i++) {
+    h ^= BigInt(id.charCodeAt(i));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
+function pruneSeen(state: QueueState, now: number): void {
+  let drop = 0;
+  while (drop < state.seen.length && state.seen[drop]![1] <= now) drop++;
+  if (state.seen.length - drop > CAPS.seen) drop = state.seen.length - CAPS.seen;
+  if (drop > 0) state.seen.splice(0, drop);
+}
+
+function seenSet(state: QueueState): Set<string> {
+  return new Set(state.seen.map(([h]) => h));
+}
+
+export function queuedCount(state: QueueState): number {
+  return state.pending.length + (state.inFlight?.entries.length ?? 0);
+}
+
+/** The events of `events` that are new: not seen in the dedupe window, and not repeated within the call. */
+export function splitDuplicates(
+  state: QueueState,
+  events: HooklineEvent[],
+): { fresh: HooklineEvent[]; duplicates: string[] } {
+  const seen = seenSet(state);
+  const fresh: HooklineEvent[] = [];
+  const duplicates: string[] = [];
+  for (const event of events) {
+    const h = idHash(event.id);
+    if (seen.has(h)) duplicates.push(event.id);
+    else {
+      seen.add(h);
+      fresh.push(event);
+    }
+  }
+  return { fresh, duplicates };
+}
+
+/** Why `events` cannot be queued now, or null when they fit the backlog limits. */
+export function capacityError(
+  state: QueueState,
+  limits: { maxEvents: number; maxBytes: number },
+  events: HooklineEvent[],
+): string | null {
+  const { fresh } = splitDuplicates(state, events);
+  const count = queuedCount(state) + fresh.length;
+  if (count > limits.maxEvents) return `backlog full: ${count} events would exceed ${limits.maxEvents}`;
+  const bytes = state.bytes + fresh.reduce((sum, e) => sum + eventBytes(e), 0);
+  if (bytes > limits.maxBytes) return `backlog full: ${bytes} bytes would exceed ${limits.maxBytes}`;
+  return null;
+}
+
+/** Appends the fresh events in order and remembers their ids; repeated ids are reported, not queued. */
+export function enqueue(
+  state: QueueState,
+  events: HooklineEvent[],
+  now: number,
+): { queued: string[]; duplicates: string[] } {
+  pruneSeen(state, now);
+  const { fresh, duplicates } = splitDuplicates(state, events);
+  const enqueuedAt = new Date(now).toISOString();
+  for (const event of fresh) {
+    const bytes = eventBytes(event);
+    state.pending.push({ event, enqueuedAt, bytes, attempts: 0 });
+    state.bytes += bytes;
+    state.seen.push([idHash(event.id), now + DEDUPE_WINDOW_MS]);
+  }
+  pruneSeen(state, now);
+  return { queued: fresh.map((e) => e.id), duplicates };
+}
+
+/** Moves the oldest `maxBatchSize` pending entries into flight, under `msgId`. One batch at a time. */
+export function cutBatch(state: QueueState, maxBatchSize: number, msgId: string, now: number): InFlight {
+  if (state.inFlight) throw new Error('a batch is already in flight');
+  if (state.pending.length === 0) throw new Error('nothing to send');
+  const entries = state.pending.splice(0, Math.max(1, maxBatchSize));
+  state.inFlight = {
+    msgId,
+    entries,
+    firstAttemptAt: null,
+    attempts: 0,
+    nextAttemptAt: now,
+    lastStatusCode: null,
+    lastError: null,
+    lastAttemptAt: null,
+  };
+  return state.inFlight;
+}
+
+/** The earliest time the next attempt may start: its back-off, and the per-second rate limit. */
+export function nextAttemptTime(state: QueueState, rateLimitPerSecond: number | null): number {
+  const due = state.inFlight?.nextAttemptAt ?? 0;
+  if (!rateLimitPerSecond || state.lastAttemptAt === null) return due;
+  return Math.max(due, state.lastAttemptAt + Math.ceil(1000 / rateLimitPerSecond));
+}
+
+/** Delay after the `attempts`-th failure: 1 s, 2 s, 4 s … capped at 1 h; Retry-After wins when given. */
+export function retryDelayMs(attempts: number, retryAfterMs: number | null): number {
+  if (retryAfterMs !== null && retryAfterMs >= 0) {
+    return Math.min(Math.max(retryAfterMs, FIRST_RETRY_DELAY_MS), MAX_RETRY_AFTER_MS);
+  }
+  const exp = Math.min(attempts - 1, 31);
+  return Math.min(FIRST_RETRY_DELAY_MS * 2 ** exp, MAX_RETRY_DELAY_MS);
+}
+
+export interface AttemptOutcome {
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+  errorClass: string | null;
+  durationMs: number;
+  /** From Retry-After on 429/503. */
+  retryAfterMs: number | null;
+}
+
+function trim<T>(list: T[], cap: number): void {
+  if (list.length > cap) list.splice(0, list.length - cap);
+}
+
+/** Notes that an attempt of the in-flight batch starts at `now`. */
+export function startAttempt(state: QueueState, now: number): InFlight {
+  const batch = state.inFlight;
+  if (!batch) throw new Error('no batch in flight');
+  batch.attempts += 1;
+  batch.firstAttemptAt ??= now;
+  batch.lastAttemptAt = now;
+  state.lastAttemptAt = now;
+  state.counters.attempts += 1;
+  return batch;
+}
+
+/**
+ * Records the end of an attempt started at `startedAt`. A success clears the batch; a failure
+ * schedules the next attempt, or, when it came at or after the end of the retry window, turns the
+ * batch's events into dead letters. The next attempt never lies past the window's end: the last one
+ * is made right at 7 days.
+ */
+export function finishAttempt(
+  state: QueueState,
+  outcome: AttemptOutcome,
+  startedAt: number,
+  now: number,
+): 'delivered' | 'retry' | 'dead' {
+  const batch = state.inFlight;
+  if (!batch || batch.firstAttemptAt === null) throw new Error('no attempt in flight');
+  const at = new Date(startedAt).toISOString();
+  state.recent.push({
+    msgId: batch.msgId,
+    eventIds: batch.entries.map((e) => e.event.id),
+    attempt: batch.attempts,
+    statusCode: outcome.statusCode,
+    error: outcome.error,
+    errorClass: outcome.errorClass,
+    durationMs: outcome.durationMs,
+    at,
+  });
+  trim(state.recent, CAPS.recent);
+  batch.lastStatusCode = outcome.statusCode;
+  batch.lastError = outcome.error;
+
+  if (outcome.ok) {
+    const deliveredAt = new Date(now).toISOString();
+    for (const entry of batch.entries) {
+      state.delivered.push({
+        id: entry.event.id,
+        msgId: batch.msgId,
+        attempts: entry.attempts + batch.attempts,
+        lastStatusCode: outcome.statusCode,
+        lastAttemptAt: at,
+        deliveredAt,
+      });
+    }
+    trim(state.delivered, CAPS.delivered);
+    releaseInFlight(state);
+    state.counters.delivered += batch.entries.length;
+    return 'delivered';
+  }
+
+  const deadline = batch.firstAttemptAt + RETRY_WINDOW_MS;
+  if (startedAt >= deadline) {
+    deadLetter(state, now);
+    return 'dead';
+  }
+  batch.nextAttemptAt = Math.min(now + retryDelayMs(batch.attempts, outcome.retryAfterMs), deadline);
+  return 'retry';
+}
+
+function releaseInFlight(state: QueueState): void {
+  const batch = state.inFlight;
+  if (!batch) return;
+  state.bytes -= batch.entries.reduce((sum, e) => sum + e.bytes, 0);
+  state.inFlight = null;
+}
+
+function deadLetter(state: QueueState, now: number): void {
+  const batch = state.inFlight!;
+  const deadAt = new Date(now).toISOString();
+  for (const entry of batch.entries) {
+    state.dead.push({
+      event: entry.event,
+      enqueuedAt: entry.enqueuedAt,
+      msgId: batch.msgId,
+      attempts: entry.attempts + batch.attempts,
+      lastStatusCode: batch.lastStatusCode,
+      lastError: batch.lastError,
+      deadAt,
+    });
+  }
+  state.counters.dead += batch.entries.length;
+  releaseInFlight(state);
+  let deadBytes = state.dead.reduce((sum, d) => sum + eventBytes(d.event), 0);
+  while (state.dead.length > CAPS.deadEvents || (deadBytes > CAPS.deadBytes && state.dead.length > 1)) {
+    deadBytes -= eventBytes(state.dead.shift()!.event);
+    state.deadEvicted += 1;
+  }
+}
+
+/**
+ * Puts dead letters (by id, or enqueued at or after `since`) back at the end of the queue in their
+ * original order, followed by `events` (delivered ones sent again). Returns the ids queued.
+ */
+export function requeue(
+  state: QueueState,
+  req: { eventIds?: string[]; since?: string; events?: HooklineEvent[] },
+  now: number,
+): string[] {
+  const ids = req.eventIds ? new Set(req.eventIds) : null;
+  const since = req.since ? Date.parse(req.since) : null;
+  const chosen = state.dead.filter(
+    (d) => (ids !== null && ids.has(d.event.id)) || (since !== null && Date.parse(d.enqueuedAt) >= since),
+  );
+  const enqueuedAt = new Date(now).toISOString();
+  const requeued: string[] = [];
+  for (const d of chosen) {
+    const bytes = eventBytes(d.event);
+    state.pending.push({ event: d.event, enqueuedAt: d.enqueuedAt, bytes, attempts: d.attempts });
+    state.bytes += bytes;
+    requeued.push(d.event.id);
+  }
+  if (chosen.length > 0) state.dead = state.dead.filter((d) => !chosen.includes(d));
+  const queuedIds = new Set([
+    ...state.pending.map((p) => p.event.id),
+    ...(state.inFlight?.entries.map((e) => e.event.id) ?? []),
+  ]);
+  for (const event of req.events ?? []) {
+    if (queuedIds.has(event.id)) continue;
+    const bytes = eventBytes(event);
+    state.pending.push({ event, enqueuedAt, bytes, attempts: 0 });
+    state.bytes += bytes;
+    queuedIds.add(event.id);
+    requeued.push(event.id);
+  }
+  return requeued;
+}
+
+// ---- Views for queries ----
+
+export interface QueueView {
+  data: {
+    eventId: string;
+    type: string;
+    enqueuedAt: string;
+    status: 'pending' | 'delivering';
+    attempts: number;
+  }[];
+  size: number;
+  bytes: number;
+}
+
+export function queueView(state: QueueState): QueueView {
+  const batch = state.inFlight;
+  const delivering = (batch?.entries ?? []).map((e) => ({
+    eventId: e.event.id,
+    type: e.event.type,
+    enqueuedAt: e.enqueuedAt,
+    status: 'delivering' as const,
+    attempts: e.attempts + (batch?.attempts ?? 0),
+  }));
+  const pending = state.pending.map((e) => ({
+    eventId: e.event.id,
+    type: e.event.type,
+    enqueuedAt: e.enqueuedAt,
+    status: 'pending' as const,
+    attempts: e.attempts,
+  }));
+  const data = [...delivering, ...pending];
+  return { data, size: data.length, bytes: state.bytes };
+}
+
+export interface EntryStatus {
+  eventId: string;
+  status: 'pending' | 'delivering' | 'delivered' | 'dead';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  deliveredAt: string | null;
+}
+
+/** The newest knowledge of one event id, or null when this subscriber does not remember it. */
+export function entryStatus(state: QueueState, eventId: string): EntryStatus | null {
+  const batch = state.inFlight;
+  const flying = batch?.entries.find((e) => e.event.id === eventId);
+  if (batch && flying) {
+    return {
+      eventId,
+      status: 'delivering',
+      attempts: flying.attempts + batch.attempts,
+      lastStatusCode: batch.lastStatusCode,
+      lastError: batch.lastError,
+      lastAttemptAt: batch.lastAttemptAt === null ? null : new Date(batch.lastAttemptAt).toISOString(),
+      deliveredAt: null,
+    };
+  }
+  const pending = state.pending.find((e) => e.event.id === eventId);
+  if (pending) {
+    return {
+      eventId,
+      status: 'pending',
+      attempts: pending.attempts,
+      lastStatusCode: null,
+      lastError: null,
+      lastAttemptAt: null,
+      deliveredAt: null,
+    };
+  }
+  const dead = state.dead.findLast((d) => d.event.id === eventId);
+  const delivered = state.delivered.findLast((d) => d.id === eventId);
+  if (delivered && (!dead || delivered.deliveredAt >= dead.deadAt)) {
+    return {
+      eventId,
+      status: 'delivered',
+      attempts: delivered.attempts,
+      lastStatusCode: delivered.lastStatusCode,
+      lastError: null,
+      lastAttemptAt: delivered.lastAttemptAt,
+      deliveredAt: delivered.deliveredAt,
+    };
+  }
+  if (dead) {
+    return {
+      eventId,
+      status: 'dead',
+      attempts: dead.attempts,
+      lastStatusCode: dead.lastStatusCode,
+      lastError: dead.lastError,
+      lastAttemptAt: null,
+      deliveredAt: null,
+    };
+  }
+  return null;
+}

@@ -1,0 +1,275 @@
+/**
+ * One long-running workflow per subscription (an entity workflow). It owns the subscription's settings
+ * and its queue, and sends one batch at a time: FIFO with head-of-line blocking. Retries are scheduled
+ * here, one activity attempt each, so that pause, resume, config changes, delete and continue-as-new
+ * all take effect while an endpoint is down for days. The rules live in ./state (pure).
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { DeliveryFailureDetails } from '../activities/deliver';
+import { pruneSecrets, rotateSecrets } from '../domain/secrets';
+import type { HooklineEvent, Subscription, SubscriptionStatus } from '../domain/types';
+import { SA } from '../temporal/search-attributes';
+import {
+  activateUpdate,
+  deadLettersQuery,
+  deleteSignal,
+  deliveriesQuery,
+  enqueueUpdate,
+  entryStatusQuery,
+  eventsSignal,
+  queueQuery,
+  redeliverSignal,
+  redeliverUpdate,
+  rotateSecretUpdate,
+  secretsQuery,
+  setStatusUpdate,
+  subscriptionQuery,
+  updateConfigUpdate,
+  type ConfigPatch,
+  type EnqueueRequest,
+  type SubscriberInput,
+} from './messages';
+import {
+  capacityError,
+  cutBatch,
+  enqueue,
+  entryStatus,
+  finishAttempt,
+  initialState,
+  nextAttemptTime,
+  queueView,
+  requeue,
+  startAttempt,
+  type AttemptOutcome,
+} from './state';
+
+const { deliver } = proxyActivities<Activities>({
+  // The HTTP request itself times out at 15 s; the rest is DNS, signing and margin.
+  startToCloseTimeout: '30 seconds',
+  // One attempt per activity: this workflow schedules retries itself (see the header comment).
+  retry: { maximumAttempts: 1 },
+});
+
+/** Workflow id of a subscription's workflow. */
+export function subscriberWorkflowId(subscriptionId: string): string {
+  return `hookline-sub-${subscriptionId}`;
+}
+
+function outcomeFromFailure(err: unknown): { outcome: AttemptOutcome; gone: boolean } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const d = (cause.details?.[0] ?? {}) as Partial<DeliveryFailureDetails>;
+    return {
+      outcome: {
+        ok: false,
+        statusCode: d.statusCode ?? null,
+        error: cause.message,
+        errorClass: d.errorClass ?? 'internal',
+        durationMs: d.durationMs ?? 0,
+        retryAfterMs: d.retryAfterMs ?? null,
+      },
+      gone: cause.type === 'Gone',
+    };
+  }
+  // A timeout of the activity itself (worker lost mid-attempt), or anything else: a failed attempt.
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    outcome: {
+      ok: false,
+      statusCode: null,
+      error: message,
+      errorClass: 'internal',
+      durationMs: 0,
+      retryAfterMs: null,
+    },
+    gone: false,
+  };
+}
+
+export async function subscriberWorkflow(input: SubscriberInput): Promise<void> {
+  let sub: Subscription = input.subscription;
+  let secrets = input.secrets;
+  const limits = input.limits;
+  const state = input.state ?? initialState();
+  let deleted = false;
+  let attempting = false;
+  /** Bumped by handlers that change what the loop should do: status, settings, redelivery. */
+  let control = 0;
+  /** Bumped by every enqueue: wakes an idle loop, but not one waiting out a back-off. */
+  let arrivals = 0;
+
+  const nowIso = () => new Date().toISOString();
+  // Search attributes are kept current only where the starter set them (a server without them, such as
+  // the time-skipping test server, would fail the task).
+  const indexed = workflowInfo().typedSearchAttributes.get(SA.subscriptionId) !== undefined;
+  const index = (pairs: Parameters<typeof upsertSearchAttributes>[0]) => {
+    if (indexed) upsertSearchAttributes(pairs);
+  };
+  const setStatus = (status: SubscriptionStatus, at: string) => {
+    if (sub.status === status) return;
+    sub = { ...sub, status, version: sub.version + 1, updatedAt: at };
+    index([{ key: SA.status, value: status }]);
+  };
+
+  const queueEvents = (events: HooklineEvent[]) => {
+    const result = enqueue(state, events, Date.now());
+    arrivals++;
+    return result;
+  };
+  setHandler(eventsSignal, (req) => void queueEvents(req.events));
+  setHandler(enqueueUpdate, (req) => queueEvents(req.events), {
+    validator: (req: EnqueueRequest) => {
+      if (deleted) throw ApplicationFailure.nonRetryable('subscription deleted', 'Deleted');
+      const full = capacityError(state, limits, req.events);
+      if (full) throw ApplicationFailure.nonRetryable(full, 'BacklogFull');
+    },
+  });
+
+  setHandler(
+    updateConfigUpdate,
+    (patch) => {
+      sub = { ...sub, ...patch.changes, version: sub.version + 1, updatedAt: patch.at };
+      if (patch.changes.eventTypes) index([{ key: SA.eventTypes, value: sub.eventTypes }]);
+      if (patch.changes.url) {
+        index([
+          { key: SA.targetUrl, value: sub.url },
+          { key: SA.targetHost, value: new URL(sub.url).host },
+        ]);
+      }
+      control++;
+      return sub;
+    },
+    {
+      validator: (patch: ConfigPatch) => {
+        if (deleted) throw ApplicationFailure.nonRetryable('subscription deleted', 'Deleted');
+        if (patch.expectedVersion !== undefined && patch.expectedVersion !== sub.version) {
+          throw ApplicationFailure.nonRetryable(`version is ${sub.version}`, 'VersionMismatch');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    setStatusUpdate,
+    ({ status, at }) => {
+      // Resume also re-enables a subscription disabled by 410 Gone; pending validation stays pending.
+      if (sub.status !== 'pending_validation') setStatus(status, at);
+      control++;
+      return sub;
+    },
+    {
+      validator: (_change) => {
+        if (deleted) throw ApplicationFailure.nonRetryable('subscription deleted', 'Deleted');
+      },
+    },
+  );
+
+  setHandler(activateUpdate, ({ at }) => {
+    if (sub.status === 'pending_validation') setStatus('active', at);
+    control++;
+    return sub;
+  });
+
+  setHandler(rotateSecretUpdate, ({ secret, at }) => {
+    secrets = rotateSecrets(secrets, new Date(at), secret);
+    return { secret };
+  });
+
+  const redeliver = (req: Parameters<typeof requeue>[1]) => {
+    const requeued = requeue(state, req, Date.now());
+    control++;
+    return { requeued };
+  };
+  setHandler(redeliverUpdate, redeliver);
+  setHandler(redeliverSignal, (req) => void redeliver(req ?? {}));
+
+  setHandler(deleteSignal, () => {
+    deleted = true;
+  });
+
+  setHandler(subscriptionQuery, () => sub);
+  setHandler(secretsQuery, () => secrets);
+  setHandler(queueQuery, () => queueView(state));
+  setHandler(deliveriesQuery, (limit) => state.recent.slice(-(limit ?? 50)).reverse());
+  setHandler(entryStatusQuery, (eventId) => entryStatus(state, eventId));
+  setHandler(deadLettersQuery, () => state.dead);
+
+  async function attemptDelivery(): Promise<void> {
+    const batch = startAttempt(state, Date.now());
+    const startedAt = Date.now();
+    attempting = true;
+    let outcome: AttemptOutcome;
+    let gone = false;
+    try {
+      const res = await deliver.executeWithOptions(
+        {
+          startToCloseTimeout: '30 seconds',
+          retry: { maximumAttempts: 1 },
+          summary: `${batch.msgId} · ${batch.entries.length} events · attempt ${batch.attempts}`,
+        },
+        [
+          {
+            subscription: sub,
+            secrets,
+            msgId: batch.msgId,
+            attempt: batch.attempts,
+            events: batch.entries.map((e) => e.event),
+          },
+        ],
+      );
+      outcome = {
+        ok: true,
+        statusCode: res.statusCode,
+        error: null,
+        errorClass: null,
+        durationMs: res.durationMs,
+        retryAfterMs: null,
+      };
+    } catch (err) {
+      ({ outcome, gone } = outcomeFromFailure(err));
+    } finally {
+      attempting = false;
+    }
+    finishAttempt(state, outcome, startedAt, Date.now());
+    if (gone) setStatus('disabled', nowIso());
+  }
+
+  while (!deleted) {
+    if (workflowInfo().continueAsNewSuggested && !attempting) {
+      // continueAsNew is like process.exit: no handler may still be running.
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof subscriberWorkflow>({
+        subscription: sub,
+        secrets: pruneSecrets(secrets, new Date()),
+        limits,
+        state,
+      });
+    }
+    const sending = sub.status === 'active';
+    if (sending && !state.inFlight && state.pending.length > 0) {
+      cutBatch(state, sub.maxBatchSize, `msg_${uuid4().replace(/-/g, '')}`, Date.now());
+    }
+    const [seenControl, seenArrivals] = [control, arrivals];
+    const controlChanged = () => deleted || control !== seenControl || workflowInfo().continueAsNewSuggested;
+    if (sending && state.inFlight) {
+      const wait = nextAttemptTime(state, sub.rateLimitPerSecond) - Date.now();
+      if (wait <= 0) await attemptDelivery();
+      else await condition(controlChanged, wait);
+    } else {
+      await condition(() => controlChanged() || arrivals !== seenArrivals);
+    }
+  }
+  await condition(allHandlersFinished);
+}
