@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { isReservedHeader } from '../domain/headers';
 import { activeSecrets } from '../domain/secrets';
 import type { HooklineEvent, SigningSecret, Subscription } from '../domain/types';
 import { formatBatch, userAgent } from '../delivery/formats';
@@ -38,20 +39,6 @@ export interface DeliverDeps {
   /** Host of PUBLIC_BASE_URL: the WebHook-Request-Origin of validated subscriptions. */
   origin: string;
 }
-
-/** Headers a subscription's static `headers` may never set. */
-export const RESERVED_HEADERS = new Set([
-  'content-type',
-  'content-length',
-  'user-agent',
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-  'webhook-request-origin',
-  'host',
-  'connection',
-  'transfer-encoding',
-]);
 
 /** Retry-After as ms: delta-seconds or an HTTP date. Null when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now: Date): number | null {
@@ -100,7 +87,7 @@ export function createDeliver(deps: DeliverDeps) {
     const timestamp = Math.floor(now.getTime() / 1000);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(sub.headers)) {
-      if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name] = value;
+      if (!isReservedHeader(name)) headers[name] = value;
     }
     Object.assign(headers, {
       'content-type': contentType,

@@ -110,3 +110,24 @@ export const queueQuery = defineQuery<import('./state').QueueView>('queue');
 export const deliveriesQuery = defineQuery<import('./state').DeliveryRecord[], [number?]>('deliveries');
 export const entryStatusQuery = defineQuery<import('./state').EntryStatus | null, [string]>('entryStatus');
 export const deadLettersQuery = defineQuery<import('./state').DeadLetter[]>('deadLetters');
+
+// ---- Validation handshake (child workflow of a subscriber) ----
+
+export interface ValidationInput {
+  subscriptionId: string;
+  url: string;
+  /** Host of PUBLIC_BASE_URL, sent as WebHook-Request-Origin. */
+  origin: string;
+  /** `<PUBLIC_BASE_URL>/v1/validate/<subscription id>?code=<code>`. */
+  callbackUrl: string;
+  /** 32 alphanumerics, made by the API (randomness stays out of workflow code). */
+  code: string;
+}
+
+/** How a handshake ended: granted by the OPTIONS answer, by the callback, or not within 5 minutes. */
+export type ValidationResult = 'granted_sync' | 'granted_callback' | 'expired';
+
+/** The callback route's confirmation. A wrong code is refused (validator) and changes nothing. */
+export const confirmValidationUpdate = defineUpdate<{ status: 'granted' }, [{ code: string }]>(
+  'confirmValidation',
+);
