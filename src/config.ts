@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { MAX_BACKLOG_BYTES_LIMIT } from './workflows/state';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -84,8 +85,10 @@ const envSchema = z.object({
     .number()
     .int()
     .min(64 * 1024)
-    .max(1536 * 1024)
+    .max(MAX_BACKLOG_BYTES_LIMIT)
     .default(384 * 1024),
+  /** Most subscriptions of one tenant: its registry travels in one workflow's continue-as-new input. */
+  MAX_SUBSCRIPTIONS_PER_TENANT: z.coerce.number().int().min(1).max(5000).default(2000),
 });
 
 export interface Config {
@@ -105,6 +108,7 @@ export interface Config {
   logLevel: (typeof logLevels)[number];
   /** Backlog caps per subscription. */
   backlog: { maxEvents: number; maxBytes: number };
+  maxSubscriptionsPerTenant: number;
 }
 
 /** Bad configuration: start-up prints the message and exits non-zero. */
@@ -136,5 +140,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedTargetNetworks: e.ALLOWED_TARGET_NETWORKS,
     logLevel: e.LOG_LEVEL,
     backlog: { maxEvents: e.MAX_BACKLOG, maxBytes: e.MAX_BACKLOG_BYTES },
+    maxSubscriptionsPerTenant: e.MAX_SUBSCRIPTIONS_PER_TENANT,
   };
 }

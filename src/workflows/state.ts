@@ -15,18 +15,28 @@ export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 /** Repeated event ids are dropped for this long. */
 export const DEDUPE_WINDOW_MS = 7 * 24 * 3_600_000;
 
-/** Bounds on what the state remembers besides the queue, so continue-as-new input stays small. */
+/**
+ * Bounds on what the state remembers besides the queue, so continue-as-new input stays far under
+ * Temporal's 2 MB payload limit. Budget, serialised: seen ≈ 4,000 × 32 B = 128 KB; recent ≈ 30 × (100
+ * ids × 20 B) = 60 KB; delivered ≈ 300 × 170 B = 51 KB; dead ≤ 128 KB; the queue ≤ maxBytes (≤ 1 MiB,
+ * overhead included). Worst case ≈ 1.4 MB; with the default backlog (384 KiB) ≈ 0.75 MB.
+ */
 export const CAPS = {
-  /** Remembered event-id hashes (16 chars each). */
-  seen: 10_000,
+  /** Remembered event-id hashes. */
+  seen: 4_000,
   /** Delivery attempts kept for the deliveries log. */
-  recent: 100,
+  recent: 30,
   /** Delivered entries kept for entry-status lookups. */
-  delivered: 500,
+  delivered: 300,
   /** Dead letters kept; the oldest beyond it are evicted and counted. */
-  deadEvents: 1_000,
-  deadBytes: 256 * 1024,
+  deadEvents: 500,
+  deadBytes: 128 * 1024,
 } as const;
+
+/** Bytes a queue entry adds to the serialised state besides its event (enqueuedAt, counters, keys). */
+export const ENTRY_OVERHEAD_BYTES = 96;
+/** Largest backlog (events + overhead) the budget above allows. */
+export const MAX_BACKLOG_BYTES_LIMIT = 1024 * 1024;
 
 export interface QueueEntry {
   event: HooklineEvent;
@@ -132,29 +142,48 @@ export function utf8Length(s: string): number {
   return bytes;
 }
 
+/** Bytes an event takes in the queue: its serialised form plus the entry's bookkeeping. */
 export function eventBytes(event: HooklineEvent): number {
-  return utf8Length(JSON.stringify(event));
+  return utf8Length(JSON.stringify(event)) + ENTRY_OVERHEAD_BYTES;
 }
 
-/** 64-bit FNV-1a of an event id, as 16 hex chars: enough to dedupe without keeping whole ids. */
+/**
+ * Two 32-bit FNV-1a hashes of an event id (different offset bases), as 16 hex chars: 64 bits, enough to
+ * dedupe thousands of ids without keeping whole ids. Math.imul keeps it in fast 32-bit integer math.
+ */
 export function idHash(id: string): string {
-  let h = 0xcbf29ce484222325n;
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
   for (let i = 0; i < id.length; i++) {
-    h ^= BigInt(id.charCodeAt(i));
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+    const c = id.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
   }
-  return h.toString(16).padStart(16, '0');
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * Index of `state.seen` by hash, kept beside the state (never serialised): rebuilt once per run, then
+ * updated as ids are added and pruned, instead of rebuilt on every enqueue.
+ */
+const seenIndex = new WeakMap<QueueState, Set<string>>();
+
+function seenSet(state: QueueState): Set<string> {
+  let index = seenIndex.get(state);
+  if (!index) {
+    index = new Set(state.seen.map(([h]) => h));
+    seenIndex.set(state, index);
+  }
+  return index;
 }
 
 function pruneSeen(state: QueueState, now: number): void {
   let drop = 0;
   while (drop < state.seen.length && state.seen[drop]![1] <= now) drop++;
   if (state.seen.length - drop > CAPS.seen) drop = state.seen.length - CAPS.seen;
-  if (drop > 0) state.seen.splice(0, drop);
-}
-
-function seenSet(state: QueueState): Set<string> {
-  return new Set(state.seen.map(([h]) => h));
+  if (drop === 0) return;
+  const index = seenSet(state);
+  for (const [h] of state.seen.splice(0, drop)) index.delete(h);
 }
 
 export function queuedCount(state: QueueState): number {
@@ -167,13 +196,14 @@ export function splitDuplicates(
   events: HooklineEvent[],
 ): { fresh: HooklineEvent[]; duplicates: string[] } {
   const seen = seenSet(state);
+  const inCall = new Set<string>();
   const fresh: HooklineEvent[] = [];
   const duplicates: string[] = [];
   for (const event of events) {
     const h = idHash(event.id);
-    if (seen.has(h)) duplicates.push(event.id);
+    if (seen.has(h) || inCall.has(h)) duplicates.push(event.id);
     else {
-      seen.add(h);
+      inCall.add(h);
       fresh.push(event);
     }
   }
@@ -203,11 +233,14 @@ export function enqueue(
   pruneSeen(state, now);
   const { fresh, duplicates } = splitDuplicates(state, events);
   const enqueuedAt = new Date(now).toISOString();
+  const index = seenSet(state);
   for (const event of fresh) {
     const bytes = eventBytes(event);
     state.pending.push({ event, enqueuedAt, bytes, attempts: 0 });
     state.bytes += bytes;
-    state.seen.push([idHash(event.id), now + DEDUPE_WINDOW_MS]);
+    const h = idHash(event.id);
+    state.seen.push([h, now + DEDUPE_WINDOW_MS]);
+    index.add(h);
   }
   pruneSeen(state, now);
   return { queued: fresh.map((e) => e.id), duplicates };

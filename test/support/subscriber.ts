@@ -45,7 +45,7 @@ export function makeEvents(n: number, prefix = 'evt'): HooklineEvent[] {
   }));
 }
 
-export const DEFAULT_TEST_LIMITS: BacklogLimits = { maxEvents: 20_000, maxBytes: 1_500_000 };
+export const DEFAULT_TEST_LIMITS: BacklogLimits = { maxEvents: 20_000, maxBytes: 1_000_000 };
 
 export async function startSubscriber(
   client: Client,

@@ -14,6 +14,7 @@ import {
   RETRY_WINDOW_MS,
   startAttempt,
   utf8Length,
+  MAX_BACKLOG_BYTES_LIMIT,
   type AttemptOutcome,
 } from '../../src/workflows/state';
 
@@ -187,5 +188,42 @@ describe('entries, dead letters and redelivery', () => {
     expect(s.dead).toHaveLength(CAPS.deadEvents);
     expect(s.deadEvicted).toBe(5);
     expect(s.dead[0]!.event.id).toBe('e5');
+  });
+});
+
+describe('the continue-as-new budget', () => {
+  it('keeps a state filled to every bound well under the 2 MB payload limit', () => {
+    const s = initialState();
+    const limits = { maxEvents: 100_000, maxBytes: MAX_BACKLOG_BYTES_LIMIT };
+    // Fill the dedupe window, the attempt log and the delivered log with batches of 100.
+    for (let b = 0; s.seen.length < CAPS.seen || s.recent.length < CAPS.recent; b++) {
+      enqueue(
+        s,
+        Array.from({ length: 100 }, (_, i) => event(`delivered-${b}-${i}-with-a-longish-producer-id`)),
+        T0,
+      );
+      cutBatch(s, 100, `msg_${'f'.repeat(28)}${String(b).padStart(4, '0')}`, T0);
+      startAttempt(s, T0);
+      finishAttempt(s, ok, T0, T0);
+    }
+    // Dead letters up to their bound.
+    enqueue(
+      s,
+      Array.from({ length: CAPS.deadEvents }, (_, i) => event(`dead-${i}`, 'x'.repeat(300))),
+      T0,
+    );
+    cutBatch(s, CAPS.deadEvents, 'msg_dead', T0);
+    startAttempt(s, T0);
+    s.inFlight!.firstAttemptAt = T0 - RETRY_WINDOW_MS;
+    finishAttempt(s, fail(500), T0, T0);
+    // Then the backlog, until the cap refuses more.
+    let i = 0;
+    while (capacityError(s, limits, [event(`q-${i}`, { payload: 'y'.repeat(200) })]) === null) {
+      enqueue(s, [event(`q-${i}`, { payload: 'y'.repeat(200) })], T0);
+      i++;
+    }
+    const serialised = utf8Length(JSON.stringify(s));
+    expect(s.bytes).toBeLessThanOrEqual(MAX_BACKLOG_BYTES_LIMIT);
+    expect(serialised).toBeLessThan(1_600_000);
   });
 });
