@@ -6,6 +6,7 @@ import { formatBatch, userAgent } from '../delivery/formats';
 import type { HttpClient } from '../delivery/http';
 import { TransportError } from '../delivery/http';
 import { sign } from '../delivery/signing';
+import { MAX_RETRY_AFTER_MS } from '../workflows/state';
 
 export interface DeliveryRequest {
   subscription: Subscription;
@@ -40,13 +41,23 @@ export interface DeliverDeps {
   origin: string;
 }
 
-/** Retry-After as ms: delta-seconds or an HTTP date. Null when absent or unreadable. */
+/**
+ * Retry-After as ms: delta-seconds or an HTTP date, at most MAX_RETRY_AFTER_MS (24 h). Null when
+ * absent or unreadable. Hazard: the value comes from the receiver and becomes the failure's
+ * `nextRetryDelay`; an unbounded one (`Retry-After: 9999…9` is Infinity ms) cannot be encoded, and
+ * that stopped the whole worker.
+ */
 export function parseRetryAfter(value: string | undefined, now: Date): number | null {
   if (!value) return null;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
+  let ms: number;
+  if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000;
+  else {
+    const at = Date.parse(trimmed);
+    if (Number.isNaN(at)) return null;
+    ms = Math.max(0, at - now.getTime());
+  }
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
 function failure(
@@ -63,6 +74,32 @@ function failure(
     // The workflow schedules retries; Retry-After still shows here for operators reading the history.
     nextRetryDelay: details.retryAfterMs ?? undefined,
   });
+}
+
+/**
+ * Connection-specific headers (RFC 9110 7.6.1) and `expect`: meaningless as static headers, and undici
+ * refuses a request carrying `keep-alive`, `upgrade` or `expect` outright.
+ */
+const CONNECTION_HEADERS: ReadonlySet<string> = new Set([
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'upgrade',
+  'expect',
+]);
+/** RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Tab, visible ASCII and Latin-1, as undici checks: no CR or LF (header injection), no NUL. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Whether a subscription's static header goes out. Reserved names never override Hookline's own
+ * headers. A header that could not be sent at all is left out rather than failing every delivery of
+ * the subscription for 7 days (registration should refuse it up front).
+ */
+function isSendableStaticHeader(name: string, value: string): boolean {
+  if (isReservedHeader(name) || CONNECTION_HEADERS.has(name.toLowerCase())) return false;
+  return HEADER_NAME.test(name) && typeof value === 'string' && HEADER_VALUE.test(value);
 }
 
 /** Reason phrase excerpt of a response body: bounded, single line. */
@@ -87,7 +124,7 @@ export function createDeliver(deps: DeliverDeps) {
     const timestamp = Math.floor(now.getTime() / 1000);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(sub.headers)) {
-      if (!isReservedHeader(name)) headers[name] = value;
+      if (isSendableStaticHeader(name, value)) headers[name] = value;
     }
     Object.assign(headers, {
       'content-type': contentType,

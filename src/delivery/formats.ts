@@ -6,7 +6,9 @@
  * label whose name is a valid attribute name (lowercase a-z and 0-9 only) becomes `label<name>`, so
  * `{"pool": "prod-1"}` is sent as `"labelpool": "prod-1"`. Labels with other names (upper case,
  * dashes, dots, ...) have no spec-valid attribute name and are left out; the `raw` format carries
- * every label. Null `subject` and `category` are omitted rather than sent as null.
+ * every label. Null `subject` and `category` are omitted rather than sent as null. `source` must be a
+ * URI-reference (RFC 3986): a producer's free-form source (`Billing Service`, `café`) is sent
+ * percent-encoded (`Billing%20Service`, `caf%C3%A9`); one that already is a URI-reference is sent as is.
  */
 import type { DeliveryFormat, HooklineEvent } from '../domain/types';
 
@@ -92,7 +94,12 @@ const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 
 /** One event as a CloudEvents 1.0 JSON object (structured mode). */
 export function toCloudEvent(e: HooklineEvent): Record<string, unknown> {
-  const ce: Record<string, unknown> = { specversion: '1.0', id: e.id, source: e.source, type: e.type };
+  const ce: Record<string, unknown> = {
+    specversion: '1.0',
+    id: e.id,
+    source: uriReference(e.source),
+    type: e.type,
+  };
   // The spec requires a present subject to be non-empty.
   if (e.subject !== null && e.subject !== '') ce.subject = e.subject;
   ce.time = e.time;
@@ -104,6 +111,49 @@ export function toCloudEvent(e: HooklineEvent): Record<string, unknown> {
   }
   if (e.data !== undefined) ce.data = e.data;
   return ce;
+}
+
+/** Characters a URI-reference may carry literally (RFC 3986 unreserved, sub-delims, `:@/?`). */
+const URI_CHAR = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]$/;
+/** `scheme:` as RFC 3986 spells it; anything else before a first `:` makes that `:` invalid. */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+/** `scheme://[v6]` or `//[v6]`: the only place where `[` and `]` may stand literally. */
+const IP_LITERAL_AUTHORITY =
+  /^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:%]*@)?\[[0-9A-Fa-f:.]+\]/;
+
+function percentEncode(char: string): string {
+  try {
+    return encodeURIComponent(char);
+  } catch {
+    return '%EF%BF%BD'; // a lone surrogate has no UTF-8 form: U+FFFD stands in
+  }
+}
+
+/**
+ * `value` as a URI-reference: characters a URI may not hold literally are percent-encoded as UTF-8;
+ * existing `%XX` escapes, a first `#`, and the brackets of an IP-literal host are kept. A value that
+ * already is a URI-reference comes back unchanged.
+ */
+export function uriReference(value: string): string {
+  const literal = IP_LITERAL_AUTHORITY.exec(value)?.[0] ?? '';
+  // Without a scheme, a `:` in the first path segment would be read as one (RFC 3986 path-noscheme).
+  const colonAllowed = SCHEME.test(value);
+  let out = literal;
+  let inFirstSegment = literal === '' && !colonAllowed;
+  let inFragment = false;
+  const chars = Array.from(value.slice(literal.length));
+  for (let i = 0; i < chars.length; i++) {
+    const char = chars[i]!;
+    if (char === '/' || char === '?' || char === '#') inFirstSegment = false;
+    if (char === '%' && /^[0-9A-Fa-f]{2}$/.test(`${chars[i + 1] ?? ''}${chars[i + 2] ?? ''}`)) out += char;
+    else if (char === '#' && !inFragment) {
+      inFragment = true;
+      out += char;
+    } else if (char === ':' && inFirstSegment) out += '%3A';
+    else if (URI_CHAR.test(char)) out += char;
+    else out += percentEncode(char);
+  }
+  return out;
 }
 
 function cloudEvents({ maxBatchSize, events }: FormatBatchInput): FormattedBatch {

@@ -1,5 +1,6 @@
-import type { LookupFunction } from 'node:net';
-import type { BlockList } from 'node:net';
+import type { BlockList, LookupFunction } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import {
   createTargetGuard,
@@ -44,7 +45,7 @@ export interface HttpClientOptions {
 export interface HttpResponse {
   statusCode: number;
   headers: Record<string, string>;
-  /** At most maxResponseBytes of the body, as UTF-8. */
+  /** At most maxResponseBytes of the body, as UTF-8 (a character cut at the limit is left out). */
   body: string;
   truncated: boolean;
   durationMs: number;
@@ -83,7 +84,9 @@ function findCause<T>(err: unknown, type: abstract new (...args: never[]) => T):
 export function classify(err: unknown): ErrorClass {
   if (findCause(err, TargetForbiddenError) || findCause(err, TargetUrlError)) return 'forbidden';
   if (findCause(err, TargetResolutionError)) return 'dns';
-  const name = err instanceof Error ? err.name : '';
+  // Not `instanceof Error`: the abort reason is a DOMException, which may come from another realm
+  // (Jest's vm context, for one) and then fails that check although it is a TimeoutError.
+  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
   if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
   const code = errorCode(err);
   if (code === 'ECONNREFUSED') return 'refused';
@@ -91,6 +94,21 @@ export function classify(err: unknown): ErrorClass {
   if (/TIMEOUT/.test(code) || code === 'ETIMEDOUT') return 'timeout';
   if (TLS_CODES.test(code)) return 'tls';
   return 'network';
+}
+
+/** `work`, or the signal's reason once it aborts first (the work itself cannot be cancelled). */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+  });
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /**
@@ -123,30 +141,37 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
   ) {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    // One deadline from the first DNS query to the last body byte: a resolver that never answers
+    // counts against it too.
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
-      await guard.checkUrl(url);
-      const res = await request(url, {
-        method,
-        headers,
-        body,
-        dispatcher: agent,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const chunks: Buffer[] = [];
+      await untilAborted(guard.checkUrl(url), deadline);
+      const res = await request(url, { method, headers, body, dispatcher: agent, signal: deadline });
+      // A decoder, not Buffer#toString: a multi-byte character cut at the limit is dropped, not
+      // turned into U+FFFD.
+      const decoder = new StringDecoder('utf8');
+      let text = '';
       let size = 0;
       let truncated = false;
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         const room = maxResponseBytes - size;
-        if (chunk.length >= room) {
-          if (room > 0) chunks.push(chunk.subarray(0, room));
+        if (chunk.length > room) {
+          if (room > 0) text += decoder.write(chunk.subarray(0, room));
           size = maxResponseBytes;
           truncated = true;
-          // Stop reading: an endless or huge body must not hold memory or the attempt.
+          // Stop reading: an endless or huge body must not hold memory or the attempt. The
+          // connection is closed, not returned to the pool.
           res.body.destroy();
           break;
         }
-        chunks.push(chunk);
+        text += decoder.write(chunk);
         size += chunk.length;
+      }
+      // Hazard: undici marks the connection free one macrotask after the body has ended. A caller
+      // that posts to the same origin right away would otherwise open a second connection.
+      if (!truncated) {
+        text += decoder.end();
+        await nextMacrotask();
       }
       const headersOut: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) {
@@ -155,7 +180,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       return {
         statusCode: res.statusCode,
         headers: headersOut,
-        body: Buffer.concat(chunks).toString('utf8'),
+        body: text,
         truncated,
         durationMs: elapsed(),
       };

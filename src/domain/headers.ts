@@ -11,6 +11,12 @@ export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   'host',
   'connection',
   'transfer-encoding',
+  // Hop-by-hop headers the HTTP client refuses to send.
+  'keep-alive',
+  'upgrade',
+  'expect',
+  'te',
+  'proxy-connection',
 ]);
 
 /** True when a static header of this name would override a signature, content or origin header. */
