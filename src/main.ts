@@ -4,10 +4,13 @@ import { resolveApiKeys } from './api/keys';
 import { ConfigError, loadConfig } from './config';
 import { createHttpClient } from './delivery/http';
 import { createLogger } from './logger';
-import { parseAllowedNetworks } from './net/ssrf';
+import { createTargetGuard, parseAllowedNetworks } from './net/ssrf';
+import { Publisher } from './publish/publisher';
+import { SubscriptionService } from './api/subscriptions-service';
+import { validateEvents } from './api/ingress-validation';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { hasLivePoller } from './temporal/pollers';
-import { connectWithRetry, registerSearchAttributes } from './temporal/setup';
+import { connectWithRetry, ensureRetention, registerSearchAttributes } from './temporal/setup';
 import { installRuntime } from './temporal/runtime';
 import { VERSION } from './version';
 import { startWorker, type WorkerHandle } from './worker';
@@ -47,17 +50,32 @@ async function main(): Promise<void> {
 
   const connection = await connectWithRetry(address);
   await registerSearchAttributes(connection, config.temporal.namespace);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  if (devServer) await ensureRetention(connection, config.temporal.namespace);
+  // Queries of closed workflows (deleted subscriptions) are refused rather than replayed.
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    workflow: { queryRejectCondition: 'NOT_OPEN' },
+  });
+  const allowed = parseAllowedNetworks(config.allowedTargetNetworks);
+  const publisher = new Publisher({ client, taskQueue: config.temporal.taskQueue, logger });
 
   let worker: WorkerHandle | null = null;
-  const http = createHttpClient({ allowed: parseAllowedNetworks(config.allowedTargetNetworks) });
+  const http = createHttpClient({ allowed });
   if (mode !== 'api') {
     worker = await startWorker({
       address,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       logger,
-      deps: { clock: () => new Date(), http, version: VERSION, origin: new URL(config.publicBaseUrl).host },
+      deps: {
+        clock: () => new Date(),
+        http,
+        version: VERSION,
+        origin: new URL(config.publicBaseUrl).host,
+        publisher,
+        validateEvents,
+      },
     });
     logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }
@@ -72,10 +90,21 @@ async function main(): Promise<void> {
       );
     }
     const localWorker = worker;
+    const subscriptions = new SubscriptionService({
+      client,
+      config,
+      guard: createTargetGuard({ allowed }),
+      publisher,
+    });
+    // Every tenant's registry and ingress workflow runs from the start (`publish` can be signalled).
+    for (const tenant of new Set(keys.keys.map((k) => k.tenant))) await subscriptions.ensureTenant(tenant);
     server = await startServer({
       config,
       client,
       logger,
+      apiKeys: keys.keys,
+      publisher,
+      subscriptions,
       port: config.port,
       workerReady: async () =>
         localWorker

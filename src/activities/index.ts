@@ -1,6 +1,9 @@
 import type { HttpClient } from '../delivery/http';
 import type { Logger } from '../logger';
+import type { Publisher } from '../publish/publisher';
 import { createDeliver } from './deliver';
+import { createPublishActivities, type EventValidator } from './publish';
+import { createValidationActivities } from './validate';
 
 /** Everything activities need, made once at start-up and passed in (never built inside an activity). */
 export interface ActivityDeps {
@@ -12,12 +15,30 @@ export interface ActivityDeps {
   version: string;
   /** Host of PUBLIC_BASE_URL, sent as WebHook-Request-Origin. */
   origin: string;
+  /** The shared publish module, for the tenant workflow's ingress. */
+  publisher?: Publisher;
+  /** Checks events of the ingress signal against the REST event schema. */
+  validateEvents?: EventValidator;
 }
+
+/** Without the API's schema at hand: each event needs a string `type` and a `data` key. */
+const minimalEventCheck: EventValidator = (raw) => {
+  const bad = raw.findIndex(
+    (e) =>
+      typeof e !== 'object' ||
+      e === null ||
+      typeof (e as { type?: unknown }).type !== 'string' ||
+      !('data' in e),
+  );
+  return bad >= 0 ? { error: `events.${bad}: needs a string "type" and "data"` } : { events: raw as never };
+};
 
 /** The activities of every Hookline workflow. Workflows use `proxyActivities<Activities>`. */
 export function createActivities(deps: ActivityDeps) {
   return {
     deliver: createDeliver(deps),
+    ...createValidationActivities(deps),
+    ...createPublishActivities(deps, deps.validateEvents ?? minimalEventCheck),
 
     /** Liveness probe of the worker, used by tests of the harness. */
     // eslint-disable-next-line @typescript-eslint/require-await

@@ -4,13 +4,25 @@ import type { Client } from '@temporalio/client';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { Publisher } from '../publish/publisher';
+import { VERSION } from '../version';
+import { requireApiKey } from './auth';
 import { HttpError } from './errors';
+import type { ApiKey } from './keys';
+import { eventsRouter } from './routes/events';
 import { healthRouter } from './routes/health';
+import { openapiRouter } from './routes/openapi';
+import { subscriptionsRouter } from './routes/subscriptions';
+import { validateRouter } from './routes/validate';
+import type { SubscriptionService } from './subscriptions-service';
 
 export interface AppDeps {
   config: Config;
   client: Client;
   logger: Logger;
+  apiKeys: ApiKey[];
+  publisher: Publisher;
+  subscriptions: SubscriptionService;
   /** Whether a worker of this deployment polls the task queue (in-process or anywhere). */
   workerReady: () => Promise<boolean>;
 }
@@ -19,7 +31,14 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('query parser', 'simple');
   app.use(healthRouter(deps));
+  app.use(openapiRouter(VERSION));
+  app.use(validateRouter(deps.client));
+  // Auth comes before any body is read.
+  app.use('/v1', requireApiKey(deps.apiKeys));
+  app.use(subscriptionsRouter(deps.subscriptions));
+  app.use(eventsRouter(deps.publisher, deps.subscriptions));
   app.use((_req, _res, next) => next(HttpError.notFound('route')));
   app.use(errorMiddleware(deps.logger));
   return app;

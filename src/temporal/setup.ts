@@ -1,5 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_TYPES } from './search-attributes';
 
@@ -44,4 +45,23 @@ export async function connectWithRetry(address: string, timeoutMs = 60_000): Pro
       await new Promise((r) => setTimeout(r, 1_000));
     }
   }
+}
+
+/** Event records and dead letters are kept this long after they close (EventGet works for 7 days). */
+export const RETENTION_DAYS = 7;
+
+/**
+ * Sets the namespace's retention to RETENTION_DAYS if it is shorter. Used on the embedded dev server,
+ * which creates its namespace with a shorter default; a cluster's namespace is its operators' (the
+ * compose file creates it with 7 days).
+ */
+export async function ensureRetention(connection: Connection, namespace: string): Promise<void> {
+  const wanted = RETENTION_DAYS * 24 * 3600;
+  const current = await connection.workflowService.describeNamespace({ namespace });
+  const seconds = Number(current.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+  if (seconds >= wanted) return;
+  await connection.workflowService.updateNamespace({
+    namespace,
+    config: { workflowExecutionRetentionTtl: msToTs(wanted * 1000) },
+  });
 }

@@ -12,6 +12,8 @@ export interface SubscriberInput {
   subscription: Subscription;
   secrets: SigningSecret[];
   limits: BacklogLimits;
+  /** The handshake to run first, when the subscription is pending_validation. */
+  validation?: Omit<ValidationInput, 'subscriptionId' | 'url'>;
   /** Carried by continue-as-new; absent on the first run. */
   state?: import('./state').QueueState;
 }
@@ -101,8 +103,10 @@ export const redeliverUpdate = defineUpdate<RedeliverResult, [RedeliverRequest]>
 /** The same as a signal, for operators in the Web UI: `{"eventIds": [...]}` or `{"since": "…"}`. */
 export const redeliverSignal = defineSignal<[RedeliverRequest]>('redeliver');
 
-/** Ends the workflow cleanly after the attempt in flight, if any. */
+/** Ends the workflow cleanly after the attempt in flight, if any (for operators: a signal). */
 export const deleteSignal = defineSignal('delete');
+/** The same, answering once the subscription counts as deleted (its queries refuse from then on). */
+export const deleteUpdate = defineUpdate<void>('delete');
 
 export const subscriptionQuery = defineQuery<Subscription>('subscription');
 export const secretsQuery = defineQuery<SigningSecret[]>('secrets');
@@ -131,3 +135,94 @@ export type ValidationResult = 'granted_sync' | 'granted_callback' | 'expired';
 export const confirmValidationUpdate = defineUpdate<{ status: 'granted' }, [{ code: string }]>(
   'confirmValidation',
 );
+
+// ---- Tenant workflow (`hookline-ingress-<tenant>`): the registry of subscriptions and the ingress ----
+
+/** What the registry keeps of a subscription: enough to route events, enforce URL uniqueness and list. */
+export interface RegistryEntry {
+  id: string;
+  url: string;
+  eventTypes: string[];
+  subject: string | null;
+  categories: string[] | null;
+  labels: Record<string, string> | null;
+  status: SubscriptionStatus;
+  createdAt: string;
+}
+
+export interface TenantInput {
+  tenant: string;
+  /** Most subscriptions of one tenant (the registry travels in continue-as-new input). */
+  maxSubscriptions: number;
+  /** False on a server without Hookline's search attributes (the time-skipping test server). */
+  indexed?: boolean;
+  /** Carried by continue-as-new. */
+  entries?: RegistryEntry[];
+  /** Published events not yet routed, carried by continue-as-new. */
+  inbox?: unknown[][];
+  version?: number;
+}
+
+export interface RegisterRequest {
+  subscription: Subscription;
+  secret: string;
+  limits: BacklogLimits;
+  /** Task queue of the subscriber workflow. */
+  taskQueue: string;
+  /** Present when the subscription must pass the validation handshake first. */
+  validation?: Omit<ValidationInput, 'subscriptionId' | 'url'>;
+}
+/** Registers a subscription and starts its workflow, atomically: the validator refuses a taken URL. */
+export const registerUpdate = defineUpdate<Subscription, [RegisterRequest]>('register');
+
+/** Forgets a subscription (its workflow is told separately); frees its URL. Idempotent. */
+export const unregisterUpdate = defineUpdate<{ removed: boolean }, [{ id: string }]>('unregister');
+/** The same, sent by a subscriber whose validation expired. */
+export const unregisterSignal = defineSignal<[{ id: string }]>('unregister');
+
+/** Claims a new URL for a subscription (PATCH); refused when another subscription has it. */
+export const changeUrlUpdate = defineUpdate<void, [{ id: string; url: string }]>('changeUrl');
+
+/** A subscription's routing data or status changed (sent by the API and by subscriber workflows). */
+export const entryChangedSignal =
+  defineSignal<[{ id: string; changes: Partial<Omit<RegistryEntry, 'id'>> }]>('entryChanged');
+
+export interface RoutingTable {
+  /** Bumped on every change of the registry. */
+  version: number;
+  entries: RegistryEntry[];
+}
+export const routesQuery = defineQuery<RoutingTable>('routes');
+
+export interface ListRequest {
+  url?: string;
+  eventType?: string;
+  status?: SubscriptionStatus;
+  limit: number;
+  /** The last id of the previous page. */
+  cursor?: string;
+}
+export const listQuery = defineQuery<{ ids: string[]; nextCursor: string | null }, [ListRequest]>('list');
+export const lookupUrlQuery = defineQuery<string | null, [string]>('lookupUrl');
+
+/** Temporal-native producers: `{"events": [...]}` with the REST event shape, routed like POST /v1/events. */
+export const publishSignal = defineSignal<[{ events: unknown[] }]>('publish');
+
+/** Ingress events the publish signal could not accept (invalid shape), newest last, bounded. */
+export interface RejectedPublish {
+  at: string;
+  reason: string;
+  events: number;
+}
+export const rejectedPublishesQuery = defineQuery<RejectedPublish[]>('rejectedPublishes');
+
+// ---- Event records (`hookline-evt-<tenant>-<event id>`): idempotency and EventGet for 7 days ----
+
+export interface EventRecord {
+  tenant: string;
+  event: HooklineEvent;
+  /** Subscriptions the event was queued to. */
+  subscriptionIds: string[];
+  /** RFC 3339. */
+  publishedAt: string;
+}

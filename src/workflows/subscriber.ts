@@ -7,9 +7,13 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  ParentClosePolicy,
   allHandlersFinished,
   condition,
   continueAsNew,
+  executeChild,
+  getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -25,7 +29,10 @@ import {
   activateUpdate,
   deadLettersQuery,
   deleteSignal,
+  deleteUpdate,
   deliveriesQuery,
+  entryChangedSignal,
+  unregisterSignal,
   enqueueUpdate,
   entryStatusQuery,
   eventsSignal,
@@ -39,8 +46,11 @@ import {
   updateConfigUpdate,
   type ConfigPatch,
   type EnqueueRequest,
+  type RegistryEntry,
   type SubscriberInput,
+  type ValidationResult,
 } from './messages';
+import { tenantWorkflowId, validationWorkflowId } from './ids';
 import {
   capacityError,
   cutBatch,
@@ -62,10 +72,7 @@ const { deliver } = proxyActivities<Activities>({
   retry: { maximumAttempts: 1 },
 });
 
-/** Workflow id of a subscription's workflow. */
-export function subscriberWorkflowId(subscriptionId: string): string {
-  return `hookline-sub-${subscriptionId}`;
-}
+export { subscriberWorkflowId } from './ids';
 
 function outcomeFromFailure(err: unknown): { outcome: AttemptOutcome; gone: boolean } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -117,10 +124,22 @@ export async function subscriberWorkflow(input: SubscriberInput): Promise<void> 
   const index = (pairs: Parameters<typeof upsertSearchAttributes>[0]) => {
     if (indexed) upsertSearchAttributes(pairs);
   };
+  /**
+   * Tells the tenant's registry (routing, listing) about a change made here. Fire and forget: a
+   * subscriber started without a registry (tests) just gets a failed signal it ignores.
+   */
+  const notifyRegistry = (changes: Partial<Omit<RegistryEntry, 'id'>>) => {
+    // Added after the first recorded histories: runs that began before it replay without the signal.
+    if (!patched('notify-registry')) return;
+    getExternalWorkflowHandle(tenantWorkflowId(sub.tenant))
+      .signal(entryChangedSignal, { id: sub.id, changes })
+      .catch(() => undefined);
+  };
   const setStatus = (status: SubscriptionStatus, at: string) => {
     if (sub.status === status) return;
     sub = { ...sub, status, version: sub.version + 1, updatedAt: at };
     index([{ key: SA.status, value: status }]);
+    notifyRegistry({ status });
   };
 
   const queueEvents = (events: HooklineEvent[]) => {
@@ -198,8 +217,15 @@ export async function subscriberWorkflow(input: SubscriberInput): Promise<void> 
   setHandler(deleteSignal, () => {
     deleted = true;
   });
+  setHandler(deleteUpdate, () => {
+    deleted = true;
+  });
 
-  setHandler(subscriptionQuery, () => sub);
+  // A deleted subscription answers no more queries, although its run may still finish an attempt.
+  setHandler(subscriptionQuery, () => {
+    if (deleted) throw ApplicationFailure.nonRetryable('subscription deleted', 'Deleted');
+    return sub;
+  });
   setHandler(secretsQuery, () => secrets);
   setHandler(queueQuery, () => queueView(state));
   setHandler(deliveriesQuery, (limit) => state.recent.slice(-(limit ?? 50)).reverse());
@@ -246,8 +272,38 @@ export async function subscriberWorkflow(input: SubscriberInput): Promise<void> 
     if (gone) setStatus('disabled', nowIso());
   }
 
+  // The CloudEvents handshake, as a child. Events queue meanwhile; nothing is sent until it is granted.
+  // No continue-as-new while it runs (at most 5 minutes): the child's result belongs to this run.
+  let validating = false;
+  if (sub.status === 'pending_validation' && input.validation) {
+    validating = true;
+    executeChild<(v: unknown) => Promise<ValidationResult>>('validationWorkflow', {
+      workflowId: validationWorkflowId(sub.id),
+      args: [{ ...input.validation, subscriptionId: sub.id, url: sub.url }],
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+    })
+      .then((result) => {
+        if (result === 'expired') {
+          // Not confirmed in time: the registration is deleted and its URL freed.
+          getExternalWorkflowHandle(tenantWorkflowId(sub.tenant))
+            .signal(unregisterSignal, { id: sub.id })
+            .catch(() => undefined);
+          deleted = true;
+        } else {
+          setStatus('active', nowIso());
+        }
+      })
+      .catch(() => {
+        deleted = true;
+      })
+      .finally(() => {
+        validating = false;
+        control++;
+      });
+  }
+
   while (!deleted) {
-    if (workflowInfo().continueAsNewSuggested && !attempting) {
+    if (workflowInfo().continueAsNewSuggested && !attempting && !validating) {
       // continueAsNew is like process.exit: no handler may still be running.
       await condition(allHandlersFinished);
       await continueAsNew<typeof subscriberWorkflow>({

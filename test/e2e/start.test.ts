@@ -41,6 +41,9 @@ describe('npm start with the embedded dev server', () => {
 
     const connection = await Connection.connect({ address: `127.0.0.1:${devPort}` });
     const client = new Client({ connection });
+    // Event records are kept 7 days: the embedded server's namespace retention says so.
+    const namespace = await connection.workflowService.describeNamespace({ namespace: 'default' });
+    expect(Number(namespace.config?.workflowExecutionRetentionTtl?.seconds)).toBe(7 * 24 * 3600);
     await client.workflow.start('pingWorkflow', {
       taskQueue: 'hookline',
       workflowId: 'survives-restart',

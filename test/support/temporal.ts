@@ -54,14 +54,15 @@ export async function startTestWorker(
   overrides: Partial<StartWorkerOptions> = {},
 ): Promise<WorkerHandle> {
   const http = loopbackHttpClient();
+  const { deps, ...rest } = overrides;
   const handle = await startWorker({
     address: devServerAddress(),
     namespace: 'default',
     taskQueue,
     logger: testLogger,
-    deps: { clock: () => new Date(), http, version: 'test', origin: 'hookline.test' },
     workflowBundle: workflowBundle(),
-    ...overrides,
+    ...rest,
+    deps: { clock: () => new Date(), version: 'test', origin: 'hookline.test', ...deps, http },
   });
   return {
     ...handle,

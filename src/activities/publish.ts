@@ -1,0 +1,50 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from '../logger';
+import { normalizeEvent, type EventInput } from '../publish/normalize';
+import { BacklogFullError, type Publisher } from '../publish/publisher';
+
+export interface PublishDeps {
+  /** Absent where no client is configured (a worker of tests that do not publish). */
+  publisher?: Publisher;
+  clock: () => Date;
+  logger: Logger;
+}
+
+/** Why `raw` is not a list of events in the REST shape, or null when it is. */
+export type EventValidator = (raw: unknown[]) => { events: EventInput[] } | { error: string };
+
+/**
+ * The ingress activity of the tenant workflow's `publish` signal: the same publish module as
+ * POST /v1/events. Events of a malformed signal are refused whole (nothing is queued) and reported.
+ */
+export function createPublishActivities(deps: PublishDeps, validate: EventValidator) {
+  return {
+    async publishEvents(
+      tenant: string,
+      raw: unknown[],
+    ): Promise<{ published: number; rejected: string | null }> {
+      if (!deps.publisher) throw ApplicationFailure.nonRetryable('no publisher configured', 'NoPublisher');
+      const checked = validate(raw);
+      if ('error' in checked) {
+        deps.logger.warn({ tenant, error: checked.error }, 'publish signal refused');
+        return { published: 0, rejected: checked.error };
+      }
+      const now = deps.clock();
+      const events = checked.events.map((e) => normalizeEvent(e, tenant, now));
+      try {
+        const outcomes = await deps.publisher.publish(tenant, events);
+        return { published: outcomes.filter((o) => !o.duplicate).length, rejected: null };
+      } catch (err) {
+        if (err instanceof BacklogFullError) {
+          throw ApplicationFailure.create({
+            type: 'BacklogFull',
+            message: err.message,
+            nextRetryDelay: `${err.retryAfterSeconds} seconds`,
+            cause: err,
+          });
+        }
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,363 @@
+/** Schemas of the subscriptions resource (`/v1/subscriptions…`) and the validation callback. */
+import { z } from 'zod';
+import { isReservedHeader } from '../../domain/headers';
+import { isValidEventTypePattern } from '../../domain/matching';
+import { FORMATS, SUBSCRIPTION_STATUSES } from '../../domain/types';
+import { MAX_TARGET_URL_LENGTH, normalizeTargetUrl, TargetUrlError } from '../../net/url';
+import {
+  EventId,
+  Labels,
+  MessageId,
+  recordKey,
+  Rfc3339,
+  stringRecord,
+  SubscriptionId,
+  UtcTimestamp,
+} from './common';
+import { StoredEvent } from './event';
+
+// ---- Fields ----
+
+/** A target URL, normalised (scheme/host case, default port, no fragment): the stored form. */
+export const TargetUrl = z
+  .string()
+  .max(MAX_TARGET_URL_LENGTH, `must be at most ${MAX_TARGET_URL_LENGTH} characters`)
+  .transform((raw, ctx) => {
+    try {
+      return normalizeTargetUrl(raw);
+    } catch (err) {
+      if (!(err instanceof TargetUrlError)) throw err;
+      ctx.addIssue({ code: 'custom', message: `invalid target URL: ${err.message}` });
+      return z.NEVER;
+    }
+  })
+  .meta({ format: 'uri', description: 'An http or https URL.', examples: ['https://example.com/hooks'] });
+
+/** Longest event type pattern, in characters. */
+const MAX_PATTERN_LENGTH = 256;
+
+const EventTypePattern = z
+  .string()
+  .max(MAX_PATTERN_LENGTH, `must be at most ${MAX_PATTERN_LENGTH} characters`)
+  .refine(isValidEventTypePattern, {
+    message: 'must be an event type (order.created), a prefix pattern (order.*) or *',
+  });
+
+/** RFC 9110 token: the characters allowed in a header name. */
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Characters an HTTP client may send in a header value: tab, visible ASCII, obs-text (Latin-1). */
+const HEADER_VALUE_CHARS = /^[\t\x20-\x7e\x80-\xff]*$/;
+const CR_LF_NUL = /[\r\n\0]/;
+
+const HeaderName = recordKey(128)
+  .regex(HTTP_TOKEN, "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)")
+  .refine((name) => !isReservedHeader(name), {
+    error: (issue) =>
+      `${String(issue.input)} may not override the signature, content or origin headers Hookline sets`,
+  });
+
+const HeaderValue = z
+  .string()
+  .max(2048, 'must be at most 2048 characters')
+  .refine((value) => HEADER_VALUE_CHARS.test(value), {
+    error: (issue) =>
+      CR_LF_NUL.test(String(issue.input))
+        ? 'must not contain CR, LF or NUL'
+        : 'may contain only tab, visible ASCII and Latin-1 characters',
+  });
+
+/** Static headers sent on every delivery: ≤ 50, names are tokens ≤ 128, values ≤ 2048 characters. */
+export const StaticHeaders = stringRecord(
+  { maxEntries: 50, maxKeyLength: 128, maxValueLength: 2048, noun: 'headers' },
+  { key: HeaderName, value: HeaderValue },
+).superRefine((headers, ctx) => {
+  // Header names are case-insensitive: `X-Team` and `x-team` would be one header sent twice.
+  const seen = new Set<string>();
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    if (seen.has(lower)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: 'repeats a header name (names are case-insensitive)',
+      });
+    }
+    seen.add(lower);
+  }
+});
+
+/** Every settable field, without defaults; create and patch add them or make them optional. */
+const fields = {
+  url: TargetUrl,
+  eventTypes: z
+    .array(EventTypePattern)
+    .min(1, 'at least one event type')
+    .max(100, 'at most 100 event types')
+    .meta({ description: 'Exact type, `prefix.*`, or `*`.', examples: [['order.created', 'edition.*']] }),
+  subject: z
+    .string()
+    .max(1024, 'must be at most 1024 characters')
+    .nullable()
+    .meta({ description: 'Only events whose subject starts with this.' }),
+  categories: z
+    .array(z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters'))
+    .max(50, 'at most 50 categories')
+    .nullable()
+    .meta({ description: 'Only events whose category is listed.' }),
+  labels: Labels.nullable().meta({ description: 'Only events carrying all these labels.' }),
+  format: z.enum(FORMATS).meta({ description: 'Body format of deliveries.' }),
+  requireValidation: z
+    .boolean()
+    .meta({ description: 'Run the CloudEvents abuse-protection handshake before delivering.' }),
+  maxBatchSize: z
+    .int()
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .meta({ description: 'Most events per delivery request.' }),
+  headers: StaticHeaders.meta({ description: 'Extra static headers on every delivery.' }),
+  rateLimitPerSecond: z
+    .int()
+    .min(1, 'must be at least 1')
+    .max(10_000, 'must be at most 10000')
+    .nullable()
+    .meta({ description: 'Most delivery requests per second; null for no cap.' }),
+  description: z.string().max(1024, 'must be at most 1024 characters').nullable(),
+  metadata: stringRecord({
+    maxEntries: 50,
+    maxKeyLength: 128,
+    maxValueLength: 1024,
+    noun: 'metadata entries',
+  }),
+};
+
+// ---- Requests ----
+
+/** `POST /v1/subscriptions`. The output has every field, defaults applied and the URL normalised. */
+export const SubscriptionCreate = z
+  .strictObject({
+    url: fields.url,
+    eventTypes: fields.eventTypes,
+    subject: fields.subject.default(null),
+    categories: fields.categories.default(null),
+    labels: fields.labels.default(null),
+    format: fields.format.default('raw'),
+    requireValidation: fields.requireValidation.default(false),
+    maxBatchSize: fields.maxBatchSize.default(100),
+    headers: fields.headers.default(() => ({})),
+    rateLimitPerSecond: fields.rateLimitPerSecond.default(null),
+    description: fields.description.default(null),
+    metadata: fields.metadata.default(() => ({})),
+  })
+  .meta({ description: 'A new subscription.' });
+export type SubscriptionCreateInput = z.infer<typeof SubscriptionCreate>;
+
+/** `PATCH /v1/subscriptions/{id}`: only the fields given change; null clears a nullable one. */
+export const SubscriptionPatch = z
+  .strictObject({
+    url: fields.url.optional(),
+    eventTypes: fields.eventTypes.optional(),
+    subject: fields.subject.optional(),
+    categories: fields.categories.optional(),
+    labels: fields.labels.optional(),
+    format: fields.format.optional(),
+    maxBatchSize: fields.maxBatchSize.optional(),
+    headers: fields.headers.optional(),
+    rateLimitPerSecond: fields.rateLimitPerSecond.optional(),
+    description: fields.description.optional(),
+    metadata: fields.metadata.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, {
+    message: 'give at least one field to change',
+    when: (payload) => payload.issues.length === 0,
+  })
+  .meta({ description: 'Changes to a subscription; `requireValidation` cannot change.', minProperties: 1 });
+export type SubscriptionPatchInput = z.infer<typeof SubscriptionPatch>;
+
+/**
+ * `If-Match: <version>`; also accepts the entity-tag forms `"3"` and `W/"3"`. Output: the version.
+ */
+export const IfMatch = z
+  .string()
+  .regex(/^\s*(?:W\/)?(?:"\d{1,15}"|\d{1,15})\s*$/, 'must be a subscription version (an integer)')
+  .transform((header) => Number(header.replace(/\D/g, '')));
+
+/** `GET /v1/subscriptions`. */
+export const SubscriptionList = z.object({
+  url: TargetUrl.optional().meta({ description: 'Only the subscription registered for this URL.' }),
+  eventType: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(MAX_PATTERN_LENGTH, `must be at most ${MAX_PATTERN_LENGTH} characters`)
+    .optional()
+    .meta({ description: 'Only subscriptions that take events of this type.' }),
+  status: z.enum(SUBSCRIPTION_STATUSES).optional(),
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(250, 'must be at most 250')
+    .default(50),
+  cursor: z
+    .string()
+    .max(512, 'must be at most 512 characters')
+    .optional()
+    .meta({ description: '`nextCursor` of the previous page.' }),
+});
+export type SubscriptionListQuery = z.infer<typeof SubscriptionList>;
+
+/** `DELETE /v1/subscriptions?url=`: delete by registration URL. */
+export const SubscriptionDeleteQuery = z.object({ url: TargetUrl });
+export type SubscriptionDeleteQuery = z.infer<typeof SubscriptionDeleteQuery>;
+
+/** `GET /v1/subscriptions/{id}/deliveries`. */
+export const DeliveriesQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(50),
+});
+export type DeliveriesQuery = z.infer<typeof DeliveriesQuery>;
+
+/** `POST /v1/subscriptions/{id}/redeliver`: exactly one of `eventIds` or `since`. */
+export const RedeliverIn = z
+  .strictObject({
+    eventIds: z
+      .array(EventId)
+      .min(1, 'at least one event id')
+      .max(1000, 'at most 1000 event ids')
+      .optional()
+      .meta({ description: 'Dead letters or delivered events to send again, by id.' }),
+    since: Rfc3339.optional().meta({ description: 'Every dead letter enqueued at or after this time.' }),
+  })
+  .refine((body) => (body.eventIds === undefined) !== (body.since === undefined), {
+    message: 'give exactly one of eventIds or since',
+    when: (payload) => payload.issues.length === 0,
+  })
+  .meta({ oneOf: [{ required: ['eventIds'] }, { required: ['since'] }] });
+export type RedeliverInput = z.infer<typeof RedeliverIn>;
+
+/** `GET|POST /v1/validate/{id}?code=`. Any string is taken: a wrong code answers 403, not 400. */
+export const ValidationQuery = z.object({
+  code: z
+    .string()
+    .max(512, 'must be at most 512 characters')
+    .meta({ description: 'The 32 alphanumerics of the `WebHook-Request-Callback` URL.' }),
+});
+export type ValidationQuery = z.infer<typeof ValidationQuery>;
+
+// ---- Responses ----
+
+export const SubscriptionStatus = z.enum(SUBSCRIPTION_STATUSES);
+
+/** The subscription object. `secret` only in the 201 answer of a create. */
+export const SubscriptionOut = z
+  .object({
+    id: SubscriptionId,
+    url: z.string(),
+    eventTypes: z.array(z.string()),
+    subject: z.string().nullable(),
+    categories: z.array(z.string()).nullable(),
+    labels: z.record(z.string(), z.string()).nullable(),
+    format: z.enum(FORMATS),
+    status: SubscriptionStatus,
+    requireValidation: z.boolean(),
+    maxBatchSize: z.int(),
+    headers: z.record(z.string(), z.string()),
+    rateLimitPerSecond: z.int().nullable(),
+    description: z.string().nullable(),
+    metadata: z.record(z.string(), z.string()),
+    version: z.int().meta({ description: 'Bumped on every change; send it as `If-Match`.' }),
+    createdAt: UtcTimestamp,
+    updatedAt: UtcTimestamp,
+    secret: z.string().optional().meta({ description: 'The signing secret (`whsec_…`); only on create.' }),
+  })
+  .meta({ description: 'A subscription: a webhook endpoint registration.' });
+export type SubscriptionOutput = z.infer<typeof SubscriptionOut>;
+
+/** `GET /v1/subscriptions`. */
+export const SubscriptionListOut = z.object({
+  data: z.array(SubscriptionOut),
+  nextCursor: z
+    .string()
+    .nullable()
+    .meta({ description: 'Pass as `cursor` for the next page; null at the end.' }),
+});
+export type SubscriptionListOutput = z.infer<typeof SubscriptionListOut>;
+
+/** `GET …/secret` and `POST …/secret/rotate`. */
+export const SecretOut = z.object({
+  secret: z.string().startsWith('whsec_').meta({ description: '`whsec_` + base64 of the key bytes.' }),
+});
+export type SecretOutput = z.infer<typeof SecretOut>;
+
+/** `GET …/queue`: pending entries in delivery order. */
+export const QueueOut = z.object({
+  data: z.array(
+    z.object({
+      eventId: EventId,
+      type: z.string(),
+      enqueuedAt: UtcTimestamp,
+      status: z.enum(['pending', 'delivering']),
+      attempts: z.int().min(0),
+    }),
+  ),
+  size: z.int().min(0).meta({ description: 'Entries queued, the batch in flight included.' }),
+});
+export type QueueOutput = z.infer<typeof QueueOut>;
+
+/** `GET …/deliveries`: recent delivery attempts, newest first. */
+export const DeliveriesOut = z.object({
+  data: z.array(
+    z.object({
+      msgId: MessageId,
+      eventIds: z.array(EventId),
+      attempt: z.int().min(1).meta({ description: '1 for the first attempt of this batch.' }),
+      statusCode: z.int().nullable().meta({ description: 'HTTP status; null when no answer came.' }),
+      error: z.string().nullable(),
+      durationMs: z.number().min(0).meta({ description: 'Milliseconds.' }),
+      at: UtcTimestamp,
+    }),
+  ),
+});
+export type DeliveriesOutput = z.infer<typeof DeliveriesOut>;
+
+/** `GET …/events/{eventId}`: one queue entry. */
+export const EntryStatusOut = z.object({
+  eventId: EventId,
+  subscriptionId: SubscriptionId,
+  status: z.enum(['pending', 'delivering', 'delivered', 'dead']),
+  attempts: z.int().min(0),
+  lastStatusCode: z.int().nullable(),
+  lastError: z.string().nullable(),
+  lastAttemptAt: UtcTimestamp.nullable(),
+  deliveredAt: UtcTimestamp.nullable(),
+});
+export type EntryStatusOutput = z.infer<typeof EntryStatusOut>;
+
+/** `GET …/dead-letters`: events given up on, oldest first. */
+export const DeadLettersOut = z.object({
+  data: z.array(
+    z.object({
+      event: StoredEvent,
+      enqueuedAt: UtcTimestamp,
+      msgId: MessageId.meta({ description: 'The batch whose attempts ran out.' }),
+      attempts: z.int().min(0),
+      lastStatusCode: z.int().nullable(),
+      lastError: z.string().nullable(),
+      deadAt: UtcTimestamp,
+    }),
+  ),
+});
+export type DeadLettersOutput = z.infer<typeof DeadLettersOut>;
+
+/** `202` answer of `POST …/redeliver`. */
+export const RedeliverOut = z.object({
+  requeued: z.array(EventId).meta({ description: 'Event ids queued again, in original order.' }),
+});
+export type RedeliverOutput = z.infer<typeof RedeliverOut>;
+
+/** `200` answer of the validation callback: the subscription is active now. */
+export const ValidationOut = z.object({ status: z.literal('active') });
+export type ValidationOutput = z.infer<typeof ValidationOut>;
