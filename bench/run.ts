@@ -8,7 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { formatRatios, formatTable, gitFacts, machineFacts, ratios } from './report';
+import { apiPublish } from './scenarios/api-publish';
 import { signalCeiling } from './scenarios/signal-ceiling';
+import { signingCost } from './scenarios/signing-cost';
 import { subscriberFanout } from './scenarios/subscriber-fanout';
 import { subscriberLatency } from './scenarios/subscriber-latency';
 import { subscriberThroughput } from './scenarios/subscriber-throughput';
@@ -32,6 +34,8 @@ const SCENARIOS: Record<string, Scenario> = {
   'subscriber-fanout': subscriberFanout,
   'undici-ceiling': undiciCeiling,
   'signal-ceiling': signalCeiling,
+  'api-publish': apiPublish,
+  'signing-cost': signingCost,
 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <scenario>]...

@@ -3,6 +3,7 @@
  * worker process (bench/worker-process.ts), the loopback receiver, and the helpers scenarios share to
  * start subscribers, produce events and measure resources.
  */
+import { makeSubscription as makeTestSubscription } from '../test/support/subscriber';
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -470,28 +471,9 @@ export async function startBenchEnv(
  */
 export const BENCH_LIMITS: BacklogLimits = { maxEvents: 100_000, maxBytes: 750_000 };
 
+/** A bench subscription: the test suite's defaults, tenant `bench`. */
 export function makeSubscription(id: string, url: string): Subscription {
-  const now = new Date().toISOString();
-  return {
-    id,
-    tenant: 'bench',
-    url,
-    eventTypes: ['*'],
-    subject: null,
-    categories: null,
-    labels: null,
-    format: 'raw',
-    status: 'active',
-    requireValidation: false,
-    maxBatchSize: 100,
-    headers: {},
-    rateLimitPerSecond: null,
-    description: null,
-    metadata: {},
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  };
+  return makeTestSubscription({ id, tenant: 'bench', url });
 }
 
 /** Events `from`..`from+n-1`, each carrying its send time (`data.sentAt`, ms since the epoch). */

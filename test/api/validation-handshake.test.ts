@@ -66,8 +66,10 @@ describe('the validation handshake through the API', () => {
     expect((await app.call('GET', `${path}?code=${'B'.repeat(32)}`, { key: null })).status).toBe(403);
     // Events sent while pending were queued, and go out once active.
     await app.call('POST', '/v1/events', { body: { id: 'after-validation', type: 'x', data: {} } });
-    await receiver.waitFor((r) => r.some((x) => x.method === 'POST' && x.body.includes('after-validation')));
-    const delivery = receiver.requests.find((x) => x.method === 'POST' && x.path === '/hooks/async')!;
+    const isDelivery = (x: { method: string; path: string; body: string }) =>
+      x.method === 'POST' && x.path === '/hooks/async' && x.body.includes('after-validation');
+    await receiver.waitFor((r) => r.some(isDelivery));
+    const delivery = receiver.requests.find(isDelivery)!;
     expect(delivery.headers['webhook-request-origin']).toBe('127.0.0.1:9');
   });
 });
