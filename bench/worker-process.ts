@@ -8,6 +8,7 @@
  * Protocol over the IPC channel: see WorkerRequest / WorkerReply. When the parent goes away (even
  * SIGKILLed) the channel disconnects and this process stops its workers and exits: no orphans.
  */
+import { validateEvents } from '../src/api/ingress-validation';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { createHttpClient } from '../src/delivery/http';
 import { createLogger } from '../src/logger';
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
       namespace: config.namespace,
       taskQueue: config.taskQueue,
       logger,
-      deps: { clock: () => new Date(), http, version: 'bench', origin: 'hookline.bench' },
+      deps: { clock: () => new Date(), http, version: 'bench', origin: 'hookline.bench', validateEvents },
       workflowBundle: { code: mainBundle.code },
     }),
   );
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
       namespace: config.namespace,
       taskQueue: config.sinkTaskQueue,
       logger,
-      deps: { clock: () => new Date(), http, version: 'bench', origin: 'hookline.bench' },
+      deps: { clock: () => new Date(), http, version: 'bench', origin: 'hookline.bench', validateEvents },
       workflowBundle: { code: sinkBundle.code },
     }),
   );

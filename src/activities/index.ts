@@ -18,27 +18,15 @@ export interface ActivityDeps {
   /** The shared publish module, for the tenant workflow's ingress. */
   publisher?: Publisher;
   /** Checks events of the ingress signal against the REST event schema. */
-  validateEvents?: EventValidator;
+  validateEvents: EventValidator;
 }
-
-/** Without the API's schema at hand: each event needs a string `type` and a `data` key. */
-const minimalEventCheck: EventValidator = (raw) => {
-  const bad = raw.findIndex(
-    (e) =>
-      typeof e !== 'object' ||
-      e === null ||
-      typeof (e as { type?: unknown }).type !== 'string' ||
-      !('data' in e),
-  );
-  return bad >= 0 ? { error: `events.${bad}: needs a string "type" and "data"` } : { events: raw as never };
-};
 
 /** The activities of every Hookline workflow. Workflows use `proxyActivities<Activities>`. */
 export function createActivities(deps: ActivityDeps) {
   return {
     deliver: createDeliver(deps),
     ...createValidationActivities(deps),
-    ...createPublishActivities(deps, deps.validateEvents ?? minimalEventCheck),
+    ...createPublishActivities(deps, deps.validateEvents),
 
     /** Liveness probe of the worker, used by tests of the harness. */
     // eslint-disable-next-line @typescript-eslint/require-await

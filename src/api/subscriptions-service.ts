@@ -42,6 +42,7 @@ import {
   type EventRecord,
   type ListRequest,
   type RedeliverRequest,
+  type TenantInput,
 } from '../workflows/messages';
 import type { tenantWorkflow } from '../workflows/tenant';
 import { HttpError } from './errors';
@@ -85,6 +86,12 @@ function isDeletedQuery(err: unknown): boolean {
   return err instanceof QueryNotRegisteredError && /subscription deleted/.test(err.message);
 }
 
+/** The registry's UrlTaken failure as the API's 409, with the existing subscription's id. */
+function urlConflict(failure: ApplicationFailure): HttpError {
+  const existing = typeof failure.details?.[0] === 'string' ? failure.details[0] : '';
+  return HttpError.conflict('a subscription with this url exists', [{ id: existing }]);
+}
+
 function failureOf(err: unknown): ApplicationFailure | null {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause;
   return null;
@@ -97,15 +104,20 @@ export class SubscriptionService {
     return this.deps.client.workflow.getHandle(tenantWorkflowId(tenant));
   }
 
-  /** The tenant's registry workflow, started on first use (and by the service at start-up). */
-  async ensureTenant(tenant: string): Promise<void> {
-    await this.deps.client.workflow.start('tenantWorkflow', {
+  /** How a tenant's registry workflow is started: at most once (an existing one is used as it is). */
+  private tenantStart(tenant: string) {
+    return {
       workflowId: tenantWorkflowId(tenant),
       taskQueue: this.deps.config.temporal.taskQueue,
-      args: [{ tenant, maxSubscriptions: this.deps.config.maxSubscriptionsPerTenant }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [{ tenant, maxSubscriptions: this.deps.config.maxSubscriptionsPerTenant }] as [TenantInput],
+      workflowIdConflictPolicy: 'USE_EXISTING' as const,
       staticSummary: `Hookline registry and ingress of tenant ${tenant}`,
-    });
+    };
+  }
+
+  /** The tenant's registry workflow, started on first use (and by the service at start-up). */
+  async ensureTenant(tenant: string): Promise<void> {
+    await this.deps.client.workflow.start('tenantWorkflow', this.tenantStart(tenant));
   }
 
   /** Refuses targets in forbidden networks (after DNS), with the reason in a 400. */
@@ -173,21 +185,13 @@ export class SubscriptionService {
               : undefined,
           },
         ],
-        startWorkflowOperation: new WithStartWorkflowOperation('tenantWorkflow', {
-          workflowId: tenantWorkflowId(tenant),
-          taskQueue: config.temporal.taskQueue,
-          args: [{ tenant, maxSubscriptions: config.maxSubscriptionsPerTenant }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
+        startWorkflowOperation: new WithStartWorkflowOperation('tenantWorkflow', this.tenantStart(tenant)),
       });
       this.deps.publisher.invalidate(tenant);
       return { subscription: created, secret };
     } catch (err) {
       const failure = failureOf(err);
-      if (failure?.type === 'UrlTaken') {
-        const existing = typeof failure.details?.[0] === 'string' ? failure.details[0] : '';
-        throw HttpError.conflict('a subscription with this url exists', [{ id: existing }]);
-      }
+      if (failure?.type === 'UrlTaken') throw urlConflict(failure);
       if (failure?.type === 'TooManySubscriptions') throw HttpError.conflict(failure.message);
       throw err;
     }
@@ -255,11 +259,8 @@ export class SubscriptionService {
         try {
           await this.tenantHandle(tenant).executeUpdate(changeUrlUpdate, { args: [{ id, url: next.url }] });
         } catch (err) {
-          if (failureOf(err)?.type === 'UrlTaken') {
-            throw HttpError.conflict('a subscription with this url exists', [
-              { id: String(failureOf(err)!.details?.[0]) },
-            ]);
-          }
+          const failure = failureOf(err);
+          if (failure?.type === 'UrlTaken') throw urlConflict(failure);
           throw err;
         }
       }

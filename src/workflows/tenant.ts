@@ -45,6 +45,16 @@ const { publishEvents } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/** The URL belongs to another subscription; its id travels in details[0] (the API's 409). */
+function urlTaken(existingId: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'UrlTaken',
+    message: 'a subscription with this url exists',
+    nonRetryable: true,
+    details: [existingId],
+  });
+}
+
 /** Rejected publish signals remembered for the rejectedPublishes query. */
 const MAX_REJECTED = 50;
 
@@ -116,14 +126,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     {
       validator: (req: RegisterRequest) => {
         const taken = findByUrl(entries, req.subscription.url);
-        if (taken) {
-          throw ApplicationFailure.create({
-            type: 'UrlTaken',
-            message: 'a subscription with this url exists',
-            nonRetryable: true,
-            details: [taken.id],
-          });
-        }
+        if (taken) throw urlTaken(taken.id);
         if (entries.length >= input.maxSubscriptions) {
           throw ApplicationFailure.nonRetryable(
             `at most ${input.maxSubscriptions} subscriptions per tenant`,
@@ -147,14 +150,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     {
       validator: ({ id, url }: { id: string; url: string }) => {
         const taken = findByUrl(entries, url);
-        if (taken && taken.id !== id) {
-          throw ApplicationFailure.create({
-            type: 'UrlTaken',
-            message: 'a subscription with this url exists',
-            nonRetryable: true,
-            details: [taken.id],
-          });
-        }
+        if (taken && taken.id !== id) throw urlTaken(taken.id);
       },
     },
   );

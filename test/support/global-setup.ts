@@ -25,20 +25,30 @@ export async function freePort(): Promise<number> {
  */
 export default async function globalSetup(): Promise<void> {
   const cli = findTemporalBinary('cli');
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
-      ip: '127.0.0.1',
-      port: await freePort(),
-      // Continue-as-new comes early, so tests cross many runs with few events.
-      extraArgs: [
-        '--dynamic-config-value',
-        'limit.historyCount.suggestContinueAsNew=200',
-        '--log-level',
-        'error',
-      ],
-    },
-  });
+  // The SDK gives the server 5 s to come up; on a loaded machine a first start can take longer.
+  const start = async () =>
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
+        ip: '127.0.0.1',
+        port: await freePort(),
+        // Continue-as-new comes early, so tests cross many runs with few events.
+        extraArgs: [
+          '--dynamic-config-value',
+          'limit.historyCount.suggestContinueAsNew=200',
+          '--log-level',
+          'error',
+        ],
+      },
+    });
+  let env: TestWorkflowEnvironment | undefined;
+  for (let attempt = 1; !env; attempt++) {
+    try {
+      env = await start();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
   await registerSearchAttributes(env.connection, 'default');
   (globalThis as { __temporalEnv?: TestWorkflowEnvironment }).__temporalEnv = env;
 

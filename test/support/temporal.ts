@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { validateEvents } from '../../src/api/ingress-validation';
 import { createHttpClient, type HttpClient } from '../../src/delivery/http';
 import { parseAllowedNetworks } from '../../src/net/ssrf';
 import { findTemporalBinary } from '../../src/temporal/binaries';
@@ -62,7 +63,14 @@ export async function startTestWorker(
     logger: testLogger,
     workflowBundle: workflowBundle(),
     ...rest,
-    deps: { clock: () => new Date(), version: 'test', origin: 'hookline.test', ...deps, http },
+    deps: {
+      clock: () => new Date(),
+      version: 'test',
+      origin: 'hookline.test',
+      validateEvents,
+      ...deps,
+      http,
+    },
   });
   return {
     ...handle,
