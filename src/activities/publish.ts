@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from '../logger';
 import { normalizeEvent, type EventInput } from '../publish/normalize';
 import { BacklogFullError, type Publisher } from '../publish/publisher';
+import { GeneratedIds } from '../publish/records';
 
 export interface PublishDeps {
   /** Absent where no client is configured (a worker of tests that do not publish). */
@@ -19,9 +20,11 @@ export type EventValidator = (raw: unknown[]) => { events: EventInput[] } | { er
  */
 export function createPublishActivities(deps: PublishDeps, validate: EventValidator) {
   return {
+    /** `idKey`: the workflow's key for ids it generates, fixed across this activity's retries. */
     async publishEvents(
       tenant: string,
       raw: unknown[],
+      idKey?: string,
     ): Promise<{ published: number; rejected: string | null }> {
       if (!deps.publisher) throw ApplicationFailure.nonRetryable('no publisher configured', 'NoPublisher');
       const checked = validate(raw);
@@ -30,9 +33,10 @@ export function createPublishActivities(deps: PublishDeps, validate: EventValida
         return { published: 0, rejected: checked.error };
       }
       const now = deps.clock();
-      const events = checked.events.map((e) => normalizeEvent(e, tenant, now));
+      const generated = new GeneratedIds(idKey);
+      const events = checked.events.map((e) => normalizeEvent(e, tenant, now, generated));
       try {
-        const outcomes = await deps.publisher.publish(tenant, events);
+        const outcomes = await deps.publisher.publish(tenant, events, { generated });
         return { published: outcomes.filter((o) => !o.duplicate).length, rejected: null };
       } catch (err) {
         if (err instanceof BacklogFullError) {

@@ -19,7 +19,7 @@ import type { Subscription } from '../domain/types';
 import { TargetForbiddenError, TargetResolutionError, type TargetGuard } from '../net/ssrf';
 import { normalizeTargetUrl, TargetUrlError } from '../net/url';
 import type { Publisher } from '../publish/publisher';
-import { eventRecordWorkflowId, subscriberWorkflowId, tenantWorkflowId } from '../workflows/ids';
+import { subscriberWorkflowId, tenantWorkflowId } from '../workflows/ids';
 import {
   changeUrlUpdate,
   deadLettersQuery,
@@ -392,18 +392,9 @@ export class SubscriptionService {
     return handle.executeUpdate(redeliverUpdate, { args: [request] });
   }
 
-  /** An event's record, or null when it does not exist (never published, or older than retention). */
-  async record(tenant: string, eventId: string): Promise<EventRecord | null> {
-    try {
-      const handle = this.deps.client.workflow.getHandle(eventRecordWorkflowId(tenant, eventId));
-      const description = await handle.describe();
-      // A record completes in its first task: running means "a moment from now".
-      if (description.status.name !== 'COMPLETED' && description.status.name !== 'RUNNING') return null;
-      return (await handle.result()) as EventRecord;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
-      throw err;
-    }
+  /** An event's record, or null when it does not exist (never published, or purged by retention). */
+  record(tenant: string, eventId: string): Promise<EventRecord | null> {
+    return this.deps.publisher.records.read(tenant, eventId);
   }
 
   /** Status of an event in one subscription, for EventGet. */

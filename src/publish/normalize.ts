@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { HooklineEvent } from '../domain/types';
+import type { GeneratedIds } from './records';
 
 /** An event as producers send it (validated by the API's zod schema or the ingress activity). */
 export interface EventInput {
@@ -13,14 +13,15 @@ export interface EventInput {
   data: unknown;
 }
 
-export function newEventId(): string {
-  return `evt_${randomUUID().replace(/-/g, '')}`;
-}
-
-/** Applies the defaults: a generated `evt_…` id, source `hookline/<tenant>`, time of publishing. */
-export function normalizeEvent(input: EventInput, tenant: string, now: Date): HooklineEvent {
+/** Applies the defaults: an `evt_…` id from `ids`, source `hookline/<tenant>`, time of publishing. */
+export function normalizeEvent(
+  input: EventInput,
+  tenant: string,
+  now: Date,
+  ids: GeneratedIds,
+): HooklineEvent {
   return {
-    id: input.id ?? newEventId(),
+    id: input.id ?? ids.newId(),
     type: input.type,
     source: input.source ?? `hookline/${tenant}`,
     subject: input.subject ?? null,

@@ -3,24 +3,14 @@
  * routes each event to the tenant's matching subscriptions, queues it durably in each (in publish
  * order), and records it for idempotency and EventGet.
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { matchesFilter } from '../domain/matching';
 import type { HooklineEvent } from '../domain/types';
 import type { Logger } from '../logger';
-import { eventRecordWorkflowId, subscriberWorkflowId, tenantWorkflowId } from '../workflows/ids';
-import {
-  enqueueUpdate,
-  eventsSignal,
-  routesQuery,
-  type EventRecord,
-  type RoutingTable,
-} from '../workflows/messages';
+import { subscriberWorkflowId, tenantWorkflowId } from '../workflows/ids';
+import { EventRecords, type GeneratedIds } from './records';
+import { enqueueUpdate, eventsSignal, routesQuery, type RoutingTable } from '../workflows/messages';
 
 export interface PublishOutcome {
   id: string;
@@ -70,8 +60,10 @@ export class Publisher {
   private readonly routeCacheMs: number;
   private readonly updateDeadlineMs: number;
   private readonly maxEventsPerUpdate: number;
+  readonly records: EventRecords;
 
   constructor(private readonly opts: PublisherOptions) {
+    this.records = new EventRecords(opts.client, opts.taskQueue);
     this.routeCacheMs = opts.routeCacheMs ?? 1_000;
     this.updateDeadlineMs = opts.updateDeadlineMs ?? 10_000;
     this.maxEventsPerUpdate = opts.maxEventsPerUpdate ?? 500;
@@ -90,10 +82,18 @@ export class Publisher {
   async publish(
     tenant: string,
     events: HooklineEvent[],
-    opts: { generatedIds?: boolean } = {},
+    opts: { generated?: GeneratedIds } = {},
   ): Promise<PublishOutcome[]> {
-    const duplicates = opts.generatedIds ? new Set<string>() : await this.knownIds(tenant, events);
-    const fresh = events.filter((e) => !duplicates.has(e.id));
+    const generated = (e: HooklineEvent) => opts.generated?.owns(e.id) ?? false;
+    // A repeated id within one request counts once: its later copies are duplicates.
+    const firsts = new Map<string, HooklineEvent>();
+    for (const event of events) if (!firsts.has(event.id)) firsts.set(event.id, event);
+    const unique = [...firsts.values()];
+    const duplicates = await this.knownIds(
+      tenant,
+      unique.filter((e) => !generated(e)),
+    );
+    const fresh = unique.filter((e) => !duplicates.has(e.id));
     const table = fresh.length > 0 ? await this.routingTable(tenant) : { version: 0, entries: [] };
 
     const perSubscription = new Map<string, HooklineEvent[]>();
@@ -120,56 +120,37 @@ export class Publisher {
     });
     if (full.length > 0) throw new BacklogFullError(full, BACKLOG_RETRY_AFTER_SECONDS);
 
-    const recorded = await Promise.all(
-      fresh.map((event) => this.record(tenant, event, matched.get(event.id) ?? [])),
-    );
-    const raced = new Set(fresh.filter((_, i) => !recorded[i]).map((e) => e.id));
-    return events.map((event) => ({
-      id: event.id,
-      duplicate: duplicates.has(event.id) || raced.has(event.id),
-      subscriptions: duplicates.has(event.id) ? [] : (matched.get(event.id) ?? []),
-    }));
+    // Recorded only once queued everywhere: a publish refused above can be repeated with the same ids.
+    const publishedAt = new Date().toISOString();
+    const raced = new Set<string>();
+    const generatedFresh = fresh.filter(generated);
+    await Promise.all([
+      generatedFresh.length > 0 && opts.generated
+        ? this.records.recordPublish({
+            tenant,
+            key: opts.generated.key,
+            publishedAt,
+            events: generatedFresh.map((event) => ({ event, subscriptionIds: matched.get(event.id) ?? [] })),
+          })
+        : null,
+      ...fresh
+        .filter((e) => !generated(e))
+        .map(async (event) => {
+          const subscriptionIds = matched.get(event.id) ?? [];
+          if (!(await this.records.claim({ tenant, event, subscriptionIds, publishedAt })))
+            raced.add(event.id);
+        }),
+    ]);
+    return events.map((event) => {
+      const duplicate = duplicates.has(event.id) || raced.has(event.id) || firsts.get(event.id) !== event;
+      return { id: event.id, duplicate, subscriptions: duplicate ? [] : (matched.get(event.id) ?? []) };
+    });
   }
 
   /** Ids among `events` that were published before (their record exists). */
   private async knownIds(tenant: string, events: HooklineEvent[]): Promise<Set<string>> {
-    const known = new Set<string>();
-    const seenHere = new Set<string>();
-    await Promise.all(
-      events.map(async (event) => {
-        try {
-          await this.opts.client.workflow.getHandle(eventRecordWorkflowId(tenant, event.id)).describe();
-          known.add(event.id);
-        } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        }
-      }),
-    );
-    // A repeated id within one request counts once: the later copies are duplicates.
-    for (const event of events) {
-      if (seenHere.has(event.id)) known.add(event.id);
-      seenHere.add(event.id);
-    }
-    return known;
-  }
-
-  /** Records an event; false when another publish recorded it first. */
-  private async record(tenant: string, event: HooklineEvent, subscriptionIds: string[]): Promise<boolean> {
-    const record: EventRecord = { tenant, event, subscriptionIds, publishedAt: new Date().toISOString() };
-    try {
-      await this.opts.client.workflow.start('eventRecordWorkflow', {
-        workflowId: eventRecordWorkflowId(tenant, event.id),
-        taskQueue: this.opts.taskQueue,
-        args: [record],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'FAIL',
-        staticSummary: `${event.type} → ${subscriptionIds.length} subscriptions`,
-      });
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
-      throw err;
-    }
+    const exists = await Promise.all(events.map((e) => this.records.exists(tenant, e.id)));
+    return new Set(events.filter((_, i) => exists[i]).map((e) => e.id));
   }
 
   /** The tenant's routing table, cached briefly; concurrent callers share one query. */

@@ -1,12 +1,12 @@
 /**
- * An event's record: a workflow per published event, `hookline-evt-<tenant>-<event id>`, that completes
- * at once with the record as its result. Its id makes publishing idempotent (a second start with the
- * same id is refused while the record is kept), and namespace retention (7 days) keeps it for EventGet
- * and then purges it.
+ * The workflow type of event records (src/publish/records.ts). Records are started with a start delay
+ * longer than their execution timeout, so this never runs for them; it stays registered because
+ * records written by earlier versions were started without a delay and ran it once, and a worker must
+ * be able to finish any such record still waiting for its first task.
  */
-import type { EventRecord } from './messages';
+import type { EventRecord, PublishRecord } from './messages';
 
 // eslint-disable-next-line @typescript-eslint/require-await
-export async function eventRecordWorkflow(record: EventRecord): Promise<EventRecord> {
+export async function eventRecordWorkflow<R extends EventRecord | PublishRecord>(record: R): Promise<R> {
   return record;
 }

@@ -15,6 +15,11 @@ export function eventRecordWorkflowId(tenant: string, eventId: string): string {
   return `hookline-evt-${tenant}-${eventId}`;
 }
 
+/** The record of one publish's events whose ids Hookline generated (`evt_<key>_<nn>`). */
+export function publishRecordWorkflowId(tenant: string, key: string): string {
+  return `hookline-pub-${tenant}-${key}`;
+}
+
 /** A subscription's validation handshake (a child of its subscriber workflow). */
 export function validationWorkflowId(subscriptionId: string): string {
   return `hookline-validate-${subscriptionId}`;

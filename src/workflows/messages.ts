@@ -216,7 +216,7 @@ export interface RejectedPublish {
 }
 export const rejectedPublishesQuery = defineQuery<RejectedPublish[]>('rejectedPublishes');
 
-// ---- Event records (`hookline-evt-<tenant>-<event id>`): idempotency and EventGet for 7 days ----
+// ---- Event records: idempotency and EventGet for 7 days (src/publish/records.ts) ----
 
 export interface EventRecord {
   tenant: string;
@@ -225,4 +225,14 @@ export interface EventRecord {
   subscriptionIds: string[];
   /** RFC 3339. */
   publishedAt: string;
+}
+
+/** The events of one publish whose ids Hookline generated, in one record. */
+export interface PublishRecord {
+  tenant: string;
+  /** The shared part of the generated ids. */
+  key: string;
+  /** RFC 3339. */
+  publishedAt: string;
+  events: { event: HooklineEvent; subscriptionIds: string[] }[];
 }

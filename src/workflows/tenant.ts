@@ -15,6 +15,7 @@ import {
   proxyActivities,
   setHandler,
   startChild,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -186,7 +187,10 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     }
     // In order, one signal's events at a time; the activity retries until every subscriber took them.
     const batch = inbox[0]!;
-    const result = await publishEvents(input.tenant, batch);
+    // Ids for events sent without one come from this key, fixed here so the activity's retries reuse
+    // them (a retry after a partial success must not queue the events again under new ids).
+    const idKey = uuid4().replace(/-/g, '').slice(0, 24);
+    const result = await publishEvents(input.tenant, batch, idKey);
     inbox.shift();
     if (result.rejected) {
       rejected.push({ at: new Date().toISOString(), reason: result.rejected, events: batch.length });

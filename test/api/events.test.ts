@@ -141,6 +141,50 @@ describe('publishing events', () => {
     expect((await app.call('GET', '/v1/events/get-1', { as: 'globex' })).status).toBe(404);
   });
 
+  it('records generated ids per publish: EventGet finds each, and a repeat of one is a duplicate', async () => {
+    const sub = await subscribe({ eventTypes: ['gen.*'] });
+    const res = await app.call('POST', '/v1/events', {
+      body: { events: [0, 1, 2].map((i) => ({ type: 'gen.x', data: { i } })) },
+    });
+    expect(res.status).toBe(202);
+    const ids = (res.body.events as { id: string }[]).map((e) => e.id);
+    expect(new Set(ids).size).toBe(3);
+    await receiver.waitFor(() => at(sub.path).flatMap((r) => bodyIds(r.body)).length >= 3);
+    for (const [i, id] of ids.entries()) {
+      const got = await app.call('GET', `/v1/events/${id}`);
+      expect(got.status).toBe(200);
+      expect(got.body).toMatchObject({ id, type: 'gen.x', data: { i }, subscriptions: [{ id: sub.id }] });
+      expect((await app.call('GET', `/v1/events/${id}`, { as: 'globex' })).status).toBe(404);
+    }
+    // A producer sending a generated id back publishes nothing new.
+    const again = await app.call('POST', '/v1/events', { body: { id: ids[1], type: 'gen.x', data: {} } });
+    expect(again.body.events[0]).toEqual({ id: ids[1], duplicate: true, subscriptions: [] });
+    // An id of the generated shape that Hookline never generated is an ordinary producer id.
+    const unknown = `evt_${'0'.repeat(24)}_00`;
+    expect((await app.call('GET', `/v1/events/${unknown}`)).status).toBe(404);
+    const fresh = await app.call('POST', '/v1/events', { body: { id: unknown, type: 'gen.x', data: {} } });
+    expect(fresh.body.events[0]).toMatchObject({ id: unknown, duplicate: false, subscriptions: [sub.id] });
+    expect((await app.call('GET', `/v1/events/${unknown}`)).status).toBe(200);
+  });
+
+  it('queues a repeated id within one request once, and answers the later copy as a duplicate', async () => {
+    const sub = await subscribe({ eventTypes: ['twice.*'] });
+    const res = await app.call('POST', '/v1/events', {
+      body: {
+        events: [
+          { id: 'twice-1', type: 'twice.x', data: { copy: 1 } },
+          { id: 'twice-2', type: 'twice.x', data: {} },
+          { id: 'twice-1', type: 'twice.x', data: { copy: 2 } },
+        ],
+      },
+    });
+    expect(res.body.events.map((e: { duplicate: boolean }) => e.duplicate)).toEqual([false, false, true]);
+    await receiver.waitFor(() => at(sub.path).flatMap((r) => bodyIds(r.body)).length >= 2);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(at(sub.path).flatMap((r) => bodyIds(r.body))).toEqual(['twice-1', 'twice-2']);
+    expect((await app.call('GET', '/v1/events/twice-1')).body.data).toEqual({ copy: 1 });
+  });
+
   it('shows queue, deliveries, entry status and dead letters of a subscription', async () => {
     const sub = await subscribe({ eventTypes: ['q.*'] });
     await app.call('POST', '/v1/events', { body: { id: 'q-1', type: 'q.x', data: {} } });
@@ -195,6 +239,27 @@ describe('publishing events', () => {
     }
     expect(record.status).toBe(200);
     expect(record.body).toMatchObject({ id: 'n-1', type: 'native.created', subscriptions: [{ id: sub.id }] });
+  });
+
+  it('gives ingress events sent without an id one each, readable by EventGet', async () => {
+    const sub = await subscribe({ eventTypes: ['anon.*'] });
+    await app.client.workflow.getHandle(`hookline-ingress-${app.tenants.acme}`).signal('publish', {
+      events: [
+        { type: 'anon.x', data: { n: 1 } },
+        { type: 'anon.x', data: { n: 2 } },
+      ],
+    });
+    await receiver.waitFor(() => at(sub.path).flatMap((r) => bodyIds(r.body)).length >= 2);
+    const ids = at(sub.path).flatMap((r) => bodyIds(r.body));
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
+    let record: any;
+    for (let i = 0; i < 20; i++) {
+      record = await app.call('GET', `/v1/events/${ids[1]}`);
+      if (record.status === 200) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(record.body).toMatchObject({ id: ids[1], data: { n: 2 }, subscriptions: [{ id: sub.id }] });
   });
 
   it('reports an ingress signal that is not a list of events, and queues nothing', async () => {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { normalizeEvent } from '../../publish/normalize';
 import { BacklogFullError, type Publisher } from '../../publish/publisher';
+import { GeneratedIds } from '../../publish/records';
 import { tenantOf } from '../auth';
 import { HttpError } from '../errors';
 import { checkEventDataSizes, PublishIn } from '../schemas/event';
@@ -17,11 +18,10 @@ export function eventsRouter(publisher: Publisher, service: SubscriptionService)
     checkEventDataSizes(inputs);
     const tenant = tenantOf(res);
     const now = new Date();
-    const events = inputs.map((e) => normalizeEvent(e, tenant, now));
+    const generated = new GeneratedIds();
+    const events = inputs.map((e) => normalizeEvent(e, tenant, now, generated));
     try {
-      const outcomes = await publisher.publish(tenant, events, {
-        generatedIds: inputs.every((e) => e.id === undefined),
-      });
+      const outcomes = await publisher.publish(tenant, events, { generated });
       res.status(202).json({ events: outcomes });
     } catch (err) {
       if (err instanceof BacklogFullError) {
