@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { duplicateKeyIdError, parseKeySpec, type EncryptionKey, type EncryptionKeys } from './temporal/codec';
 import { MAX_BACKLOG_BYTES_LIMIT } from './workflows/state';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -49,6 +51,41 @@ const cidrListSchema = z.string().transform((raw, ctx) => {
   return cidrs;
 });
 
+/** `[<id>:]<base64 of 32 bytes>`, comma-separated. Messages never echo key material. */
+const encryptionKeysSchema = z.string().transform((raw, ctx) => {
+  const keys: EncryptionKey[] = [];
+  for (const spec of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const key = parseKeySpec(spec);
+    if (typeof key === 'string') {
+      ctx.addIssue({ code: 'custom', message: `entry ${keys.length + 1}: ${key}` });
+      return z.NEVER;
+    }
+    keys.push(key);
+  }
+  return keys;
+});
+
+/** Origins such as `http://localhost:8233,https://temporal.example.com` (scheme, host, port; no path). */
+const originListSchema = z.string().transform((raw, ctx) => {
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  for (const origin of origins) {
+    const parsed = URL.canParse(origin) ? new URL(origin) : null;
+    // Nothing after the authority: no path, query, fragment or credentials.
+    const extra = /[/?#@]/.test(origin.replace(/^[a-z][a-z0-9+.-]*:\/\//i, ''));
+    if (!parsed || extra || !/^https?:$/.test(parsed.protocol)) {
+      ctx.addIssue({ code: 'custom', message: `not an origin (scheme://host[:port]): ${origin}` });
+      return z.NEVER;
+    }
+  }
+  return origins.map((o) => new URL(o).origin);
+});
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 /** Every setting, from the environment. Defaults first, then the environment, parsed once at start-up. */
@@ -89,6 +126,55 @@ const envSchema = z.object({
     .default(384 * 1024),
   /** Most subscriptions of one tenant: its registry travels in one workflow's continue-as-new input. */
   MAX_SUBSCRIPTIONS_PER_TENANT: z.coerce.number().int().min(1).max(5000).default(2000),
+  /**
+   * Workflow runs the worker keeps in memory between tasks (its sticky cache; 0 turns it off). Each
+   * cached subscription costs the worker memory (about 0.4 MB measured by bench/); one not cached is
+   * replayed from its history on its next task. Unset: the SDK's default, from the V8 heap limit.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  /**
+   * Encrypts every Temporal payload at rest (AES-256-GCM): `[<keyId>:]<base64 of 32 bytes>`. Without
+   * an id, one is derived from the key. Unset: payloads are plain JSON.
+   */
+  PAYLOAD_ENCRYPTION_KEY: encryptionKeysSchema
+    .refine((keys) => keys.length === 1, 'must be exactly one key (older keys go in PAYLOAD_DECRYPTION_KEYS)')
+    .optional(),
+  /** Older keys, comma-separated, same form: they decrypt what they encrypted but encrypt nothing new. */
+  PAYLOAD_DECRYPTION_KEYS: encryptionKeysSchema.optional(),
+  /**
+   * Operator keys (comma-separated, >= 16 characters each) that may use the codec route `/codec`, which
+   * decrypts any tenant's payloads. Tenant API keys are never accepted there. Unset: the route is off.
+   */
+  CODEC_AUTH_KEYS: z
+    .string()
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (keys) => keys.length > 0 && keys.every((k) => k.length >= 16),
+      'each key must be >= 16 characters',
+    )
+    .optional(),
+  /** Browser origins (the Temporal Web UI) allowed to call `/codec`. Default: the dev server's UI. */
+  CODEC_CORS_ORIGINS: originListSchema.optional(),
+  /** Bearer token `GET /metrics` requires. Unset: /metrics is open, like /healthz (scrapers carry no API key). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Port of a listener that serves only `GET /metrics`, in any mode. The way to scrape a
+   * `--worker-only` process, which has no API. Unset: no such listener.
+   */
+  METRICS_PORT: port.optional(),
+  /**
+   * host:port where the Temporal SDK core serves its own Prometheus metrics (`temporal_*`: task
+   * latencies, pollers, sticky cache, slots) at `/metrics`. Unset: not exported.
+   */
+  TEMPORAL_METRICS_BIND: z
+    .string()
+    .regex(/^[^\s/]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
+    .optional(),
 });
 
 export interface Config {
@@ -109,6 +195,25 @@ export interface Config {
   /** Backlog caps per subscription. */
   backlog: { maxEvents: number; maxBytes: number };
   maxSubscriptionsPerTenant: number;
+  /** The worker's sticky cache size; null: the SDK's default. */
+  workerMaxCachedWorkflows: number | null;
+  /** Payload encryption keys; null: payloads are plain JSON (no codec). */
+  encryption: EncryptionKeys | null;
+  /** The codec route for the Web UI and the CLI. */
+  codec: {
+    /** sha256 digests of CODEC_AUTH_KEYS (the keys themselves are not kept); empty: the route is off. */
+    authKeyDigests: Buffer[];
+    /** Exact origins answered with CORS headers. */
+    corsOrigins: string[];
+  };
+  metrics: {
+    /** null: GET /metrics needs no token. */
+    token: string | null;
+    /** Port of the metrics-only listener; null: none. */
+    port: number | null;
+    /** host:port of the SDK core's Prometheus exporter; null: off. */
+    temporalBind: string | null;
+  };
 }
 
 /** Bad configuration: start-up prints the message and exits non-zero. */
@@ -125,6 +230,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const encryption = encryptionFrom(e.PAYLOAD_ENCRYPTION_KEY, e.PAYLOAD_DECRYPTION_KEYS);
+  const codecKeys = e.CODEC_AUTH_KEYS ?? [];
+  if (codecKeys.some((k) => e.API_KEYS?.some((a) => a.key === k))) {
+    throw new ConfigError(
+      'Invalid configuration:\n  CODEC_AUTH_KEYS: a codec key may not also be a tenant API key',
+    );
+  }
   return {
     port: e.PORT,
     dataDir: resolve(e.DATA_DIR),
@@ -141,5 +253,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     backlog: { maxEvents: e.MAX_BACKLOG, maxBytes: e.MAX_BACKLOG_BYTES },
     maxSubscriptionsPerTenant: e.MAX_SUBSCRIPTIONS_PER_TENANT,
+    workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS ?? null,
+    metrics: {
+      token: e.METRICS_TOKEN ?? null,
+      port: e.METRICS_PORT ?? null,
+      temporalBind: e.TEMPORAL_METRICS_BIND ?? null,
+    },
+    encryption,
+    codec: {
+      authKeyDigests: codecKeys.map((k) => createHash('sha256').update(k, 'utf8').digest()),
+      corsOrigins: e.CODEC_CORS_ORIGINS ?? [
+        `http://localhost:${e.TEMPORAL_UI_PORT}`,
+        `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`,
+      ],
+    },
   };
+}
+
+/** Current and older keys as one set; ids must be unique across both. */
+function encryptionFrom(current: EncryptionKey[] | undefined, older: EncryptionKey[] | undefined) {
+  if (!current && !older) return null;
+  const keys: EncryptionKeys = { current: current?.[0] ?? null, decryptOnly: older ?? [] };
+  const duplicate = duplicateKeyIdError(keys);
+  if (duplicate) throw new ConfigError(`Invalid configuration:\n  PAYLOAD_DECRYPTION_KEYS: ${duplicate}`);
+  return keys;
 }

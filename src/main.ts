@@ -4,13 +4,22 @@ import { resolveApiKeys } from './api/keys';
 import { ConfigError, loadConfig } from './config';
 import { createHttpClient } from './delivery/http';
 import { createLogger } from './logger';
+import { createMetrics } from './metrics';
+import { startMetricsServer } from './api/metrics-server';
 import { createTargetGuard, parseAllowedNetworks } from './net/ssrf';
 import { Publisher } from './publish/publisher';
 import { SubscriptionService } from './api/subscriptions-service';
 import { validateEvents } from './api/ingress-validation';
+import { createPayloadCodec, dataConverterFor } from './temporal/codec';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { hasLivePoller } from './temporal/pollers';
-import { connectWithRetry, ensureRetention, registerSearchAttributes } from './temporal/setup';
+import {
+  connectWithRetry,
+  ensureRetention,
+  registerSearchAttributes,
+  RETENTION_DAYS,
+  retentionSeconds,
+} from './temporal/setup';
 import { installRuntime } from './temporal/runtime';
 import { VERSION } from './version';
 import { startWorker, type WorkerHandle } from './worker';
@@ -32,7 +41,22 @@ async function main(): Promise<void> {
   const mode = modeFromArgs(process.argv.slice(2));
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  installRuntime(logger, config.logLevel === 'debug' || config.logLevel === 'trace' ? 'INFO' : 'WARN');
+  installRuntime(
+    logger,
+    config.logLevel === 'debug' || config.logLevel === 'trace' ? 'INFO' : 'WARN',
+    config.metrics.temporalBind,
+  );
+  if (config.metrics.temporalBind) {
+    logger.info({ url: `http://${config.metrics.temporalBind}/metrics` }, 'Temporal SDK metrics listening');
+  }
+  // One registry for the process: the API's publish counts and the worker's delivery counts.
+  const metrics = createMetrics();
+
+  // Payload encryption: one codec for every Client and Worker of this process (null: plain JSON).
+  const dataConverter = dataConverterFor(createPayloadCodec(config.encryption));
+  const codecOn = config.encryption !== null && config.codec.authKeyDigests.length > 0;
+  if (config.encryption && !codecOn)
+    logger.info('payloads are encrypted; set CODEC_AUTH_KEYS to decode them in the Web UI');
 
   let devServer: DevServer | null = null;
   let address = config.temporal.address;
@@ -43,6 +67,8 @@ async function main(): Promise<void> {
       port: config.temporal.devPort,
       uiPort: config.temporal.uiPort,
       logger,
+      // The Web UI decodes encrypted payloads through our codec route (operators sign in at /codec/login).
+      uiCodecEndpoint: codecOn && mode === 'all' ? `${config.publicBaseUrl}/codec` : undefined,
     });
     address = devServer.address;
   }
@@ -51,11 +77,20 @@ async function main(): Promise<void> {
   const connection = await connectWithRetry(address);
   await registerSearchAttributes(connection, config.temporal.namespace);
   if (devServer) await ensureRetention(connection, config.temporal.namespace);
+  else if ((await retentionSeconds(connection, config.temporal.namespace)) < RETENTION_DAYS * 86_400) {
+    // A cluster's namespace is its operators': warn, do not change it. Shorter retention purges event
+    // records (EventGet, publish idempotency) and deleted subscriptions before the 7 days promised.
+    logger.warn(
+      { namespace: config.temporal.namespace, wantedDays: RETENTION_DAYS },
+      'namespace retention is shorter than 7 days',
+    );
+  }
   // Queries of closed workflows (deleted subscriptions) are refused rather than replayed.
   const client = new Client({
     connection,
     namespace: config.temporal.namespace,
     workflow: { queryRejectCondition: 'NOT_OPEN' },
+    dataConverter,
   });
   const allowed = parseAllowedNetworks(config.allowedTargetNetworks);
   const publisher = new Publisher({ client, taskQueue: config.temporal.taskQueue, logger });
@@ -65,6 +100,7 @@ async function main(): Promise<void> {
   if (mode !== 'api') {
     worker = await startWorker({
       address,
+      dataConverter,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       logger,
@@ -75,12 +111,26 @@ async function main(): Promise<void> {
         origin: new URL(config.publicBaseUrl).host,
         publisher,
         validateEvents,
+        metrics,
       },
+      maxCachedWorkflows: config.workerMaxCachedWorkflows ?? undefined,
     });
     logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }
 
   let server: RunningServer | null = null;
+  let metricsServer: RunningServer | null = null;
+  if (config.metrics.port !== null) {
+    metricsServer = await startMetricsServer({
+      metrics,
+      token: config.metrics.token,
+      port: config.metrics.port,
+      logger,
+    });
+    logger.info({ url: `http://localhost:${metricsServer.port}/metrics` }, 'metrics listening');
+  } else if (mode === 'worker') {
+    logger.info('no METRICS_PORT: this worker-only process exposes no /metrics');
+  }
   if (mode !== 'worker') {
     const keys = resolveApiKeys(config);
     if (keys.generated) {
@@ -106,6 +156,7 @@ async function main(): Promise<void> {
       publisher,
       subscriptions,
       port: config.port,
+      metrics,
       workerReady: async () =>
         localWorker
           ? localWorker.isPolling()
@@ -125,6 +176,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     try {
       await server?.stop();
+      await metricsServer?.stop();
       await worker?.stop();
       await http.close();
       await connection.close();

@@ -1,6 +1,8 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import type { Logger } from './logger';
+import { NO_METRICS, workflowSinks } from './metrics';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -20,6 +22,17 @@ export interface StartWorkerOptions {
   deps: Omit<ActivityDeps, 'logger'>;
   /** A pre-built workflow bundle (tests build one and share it); default: bundle src/workflows. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Payload codecs (encryption), the same as the clients'; see `dataConverterFor`. Codecs run outside the
+   * sandbox, so a pre-built bundle needs no rebuild. Default: plain JSON payloads.
+   */
+  dataConverter?: DataConverter;
+  /**
+   * Workflow runs kept in memory between tasks (the sticky cache). Each idle subscription held there
+   * costs the process memory; one evicted is replayed from its history on its next task. Default:
+   * the SDK's, derived from the V8 heap limit (about 2,300 with a 4 GB heap).
+   */
+  maxCachedWorkflows?: number;
 }
 
 /** Creates the worker and starts it polling. `stop()` drains in-flight tasks and closes the connection. */
@@ -31,11 +44,15 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities({ ...opts.deps, logger: opts.logger }),
+    // Always registered (no-ops without a registry): a workflow calling an unregistered sink logs errors.
+    sinks: workflowSinks(opts.deps.metrics ?? NO_METRICS),
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('./workflows') }),
     // Drain: activities get this long to finish after a shutdown request (seconds matter: deliveries are 15 s).
     shutdownGraceTime: '20 seconds',
+    dataConverter: opts.dataConverter,
+    maxCachedWorkflows: opts.maxCachedWorkflows,
   });
   const running = worker.run();
   running.catch((err: unknown) => opts.logger.error({ err }, 'worker stopped with an error'));

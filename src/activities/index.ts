@@ -1,7 +1,9 @@
 import type { HttpClient } from '../delivery/http';
 import type { Logger } from '../logger';
+import { NO_METRICS, type MetricsRecorder } from '../metrics';
 import type { Publisher } from '../publish/publisher';
 import { createDeliver } from './deliver';
+import { withDeliveryMetrics } from './instrument';
 import { createPublishActivities, type EventValidator } from './publish';
 import { createValidationActivities } from './validate';
 
@@ -19,12 +21,14 @@ export interface ActivityDeps {
   publisher?: Publisher;
   /** Checks events of the ingress signal against the REST event schema. */
   validateEvents: EventValidator;
+  /** Where delivery and publish counts go; absent: nothing is recorded. */
+  metrics?: MetricsRecorder;
 }
 
 /** The activities of every Hookline workflow. Workflows use `proxyActivities<Activities>`. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    deliver: createDeliver(deps),
+    deliver: withDeliveryMetrics(createDeliver(deps), deps.metrics ?? NO_METRICS),
     ...createValidationActivities(deps),
     ...createPublishActivities(deps, deps.validateEvents),
 

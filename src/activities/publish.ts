@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from '../logger';
+import type { MetricsRecorder } from '../metrics';
 import { normalizeEvent, type EventInput } from '../publish/normalize';
 import { BacklogFullError, type Publisher } from '../publish/publisher';
 import { GeneratedIds } from '../publish/records';
@@ -9,6 +10,8 @@ export interface PublishDeps {
   publisher?: Publisher;
   clock: () => Date;
   logger: Logger;
+  /** Counts the events accepted; absent: nothing is recorded. */
+  metrics?: MetricsRecorder;
 }
 
 /** Why `raw` is not a list of events in the REST shape, or null when it is. */
@@ -37,7 +40,9 @@ export function createPublishActivities(deps: PublishDeps, validate: EventValida
       const events = checked.events.map((e) => normalizeEvent(e, tenant, now, generated));
       try {
         const outcomes = await deps.publisher.publish(tenant, events, { generated });
-        return { published: outcomes.filter((o) => !o.duplicate).length, rejected: null };
+        const published = outcomes.filter((o) => !o.duplicate).length;
+        deps.metrics?.eventsPublished(tenant, published);
+        return { published, rejected: null };
       } catch (err) {
         if (err instanceof BacklogFullError) {
           throw ApplicationFailure.create({

@@ -1,16 +1,22 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import type { Publisher } from '../publish/publisher';
 import { VERSION } from '../version';
 import { requireApiKey } from './auth';
 import { HttpError } from './errors';
 import type { ApiKey } from './keys';
+import { methodNotAllowed } from './method-not-allowed';
+import { buildOpenApiDocument } from './openapi';
+import { codecRouter, codecRouteOptions } from './routes/codec';
 import { eventsRouter } from './routes/events';
 import { healthRouter } from './routes/health';
+import { metricsRouter } from './routes/metrics';
+import { docsRouter } from './routes/docs';
 import { openapiRouter } from './routes/openapi';
 import { subscriptionsRouter } from './routes/subscriptions';
 import { validateRouter } from './routes/validate';
@@ -25,6 +31,8 @@ export interface AppDeps {
   subscriptions: SubscriptionService;
   /** Whether a worker of this deployment polls the task queue (in-process or anywhere). */
   workerReady: () => Promise<boolean>;
+  /** The process's metrics: served at GET /metrics and counted by the publish route. Absent: no /metrics. */
+  metrics?: Metrics;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -34,11 +42,18 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use(healthRouter(deps));
   app.use(openapiRouter(VERSION));
+  app.use(docsRouter());
   app.use(validateRouter(deps.client));
+  // Before the API-key check: the codec route takes operator keys (CODEC_AUTH_KEYS), not tenant keys.
+  app.use(codecRouter(codecRouteOptions(deps.config)));
+  // Before the API-key check: scrapers carry no API key (METRICS_TOKEN guards it when set).
+  if (deps.metrics) app.use(metricsRouter(deps.metrics, deps.config.metrics.token));
   // Auth comes before any body is read.
   app.use('/v1', requireApiKey(deps.apiKeys));
   app.use(subscriptionsRouter(deps.subscriptions));
-  app.use(eventsRouter(deps.publisher, deps.subscriptions));
+  app.use(eventsRouter(deps.publisher, deps.subscriptions, deps.metrics));
+  // A documented path with an undocumented method: 405 with Allow (built from the served document).
+  app.use(methodNotAllowed(() => buildOpenApiDocument({ version: VERSION })));
   app.use((_req, _res, next) => next(HttpError.notFound('route')));
   app.use(errorMiddleware(deps.logger));
   return app;
@@ -94,11 +109,18 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Bytes of request line plus headers Node accepts (its default is 16 KiB). A query parameter at its
+ * documented limit (a 2,048-character `url`, percent-encoded at up to 12 bytes a character) must
+ * reach validation and answer 400, not Node's bare 431.
+ */
+const MAX_HEADER_BYTES = 64 * 1024;
+
 /** Starts the API on `port` (0 for a free one). */
 export async function startServer(deps: AppDeps & { port: number }): Promise<RunningServer> {
   const app = createApp(deps);
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(deps.port, () => resolve(s));
+    const s = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app).listen(deps.port, () => resolve(s));
     s.once('error', reject);
   });
   // Bounded request handling: slow-loris bodies and idle sockets do not pile up.

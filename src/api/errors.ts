@@ -24,6 +24,12 @@ export class HttpError extends Error {
   static notFound(what = 'resource') {
     return new HttpError(404, 'not_found', `${what} not found`);
   }
+  /** 405 with `Allow`: the path exists, the method does not. */
+  static methodNotAllowed(method: string, allow: string) {
+    return new HttpError(405, 'method_not_allowed', `${method} is not allowed here; allowed: ${allow}`, [], {
+      Allow: allow,
+    });
+  }
   static conflict(message: string, details: unknown[] = []) {
     return new HttpError(409, 'conflict', message, details);
   }

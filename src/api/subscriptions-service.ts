@@ -257,7 +257,10 @@ export class SubscriptionService {
       next.url = await this.checkTarget(changes.url);
       if (next.url !== subscription.url) {
         try {
-          await this.tenantHandle(tenant).executeUpdate(changeUrlUpdate, { args: [{ id, url: next.url }] });
+          const tenantHandle = this.tenantHandle(tenant);
+          await onLiveRun(tenantHandle, () =>
+            tenantHandle.executeUpdate(changeUrlUpdate, { args: [{ id, url: next.url! }] }),
+          );
         } catch (err) {
           const failure = failureOf(err);
           if (failure?.type === 'UrlTaken') throw urlConflict(failure);
@@ -267,9 +270,11 @@ export class SubscriptionService {
     }
     let updated: Subscription;
     try {
-      updated = await handle.executeUpdate(updateConfigUpdate, {
-        args: [{ expectedVersion, changes: next, at: new Date().toISOString() }],
-      });
+      updated = await onLiveRun(handle, () =>
+        handle.executeUpdate(updateConfigUpdate, {
+          args: [{ expectedVersion, changes: next, at: new Date().toISOString() }],
+        }),
+      );
     } catch (err) {
       if (next.url !== undefined && next.url !== subscription.url) {
         // Give the new URL back: the change did not happen.
@@ -297,8 +302,9 @@ export class SubscriptionService {
 
   async remove(tenant: string, id: string): Promise<void> {
     const { handle } = await this.owned(tenant, id);
-    await handle.executeUpdate(deleteUpdate);
-    await this.tenantHandle(tenant).executeUpdate(unregisterUpdate, { args: [{ id }] });
+    await onLiveRun(handle, () => handle.executeUpdate(deleteUpdate));
+    const tenantHandle = this.tenantHandle(tenant);
+    await onLiveRun(tenantHandle, () => tenantHandle.executeUpdate(unregisterUpdate, { args: [{ id }] }));
     this.deps.publisher.invalidate(tenant);
   }
 
@@ -328,15 +334,17 @@ export class SubscriptionService {
   async rotateSecret(tenant: string, id: string): Promise<string> {
     const { handle } = await this.owned(tenant, id);
     const secret = generateSecret();
-    await handle.executeUpdate(rotateSecretUpdate, { args: [{ secret, at: new Date().toISOString() }] });
+    await onLiveRun(handle, () =>
+      handle.executeUpdate(rotateSecretUpdate, { args: [{ secret, at: new Date().toISOString() }] }),
+    );
     return secret;
   }
 
   async setStatus(tenant: string, id: string, status: 'active' | 'paused'): Promise<Subscription> {
     const { handle } = await this.owned(tenant, id);
-    const updated = await handle.executeUpdate(setStatusUpdate, {
-      args: [{ status, at: new Date().toISOString() }],
-    });
+    const updated = await onLiveRun(handle, () =>
+      handle.executeUpdate(setStatusUpdate, { args: [{ status, at: new Date().toISOString() }] }),
+    );
     await this.tenantHandle(tenant).signal(entryChangedSignal, { id, changes: { status: updated.status } });
     return updated;
   }
@@ -389,7 +397,7 @@ export class SubscriptionService {
         .filter((r): r is EventRecord => !!r && r.subscriptionIds.includes(id))
         .map((r) => r.event);
     }
-    return handle.executeUpdate(redeliverUpdate, { args: [request] });
+    return onLiveRun(handle, () => handle.executeUpdate(redeliverUpdate, { args: [request] }));
   }
 
   /** An event's record, or null when it does not exist (never published, or purged by retention). */
@@ -406,6 +414,27 @@ export class SubscriptionService {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || err instanceof QueryRejectedError) return 'deleted';
       throw err;
+    }
+  }
+}
+
+/**
+ * Runs `call`, an update of the workflow behind `handle`, again when the run it reached closed under
+ * it: an update not yet accepted when a workflow continues-as-new is aborted ("workflow update was
+ * aborted by closing workflow", a WorkflowNotFoundError) although the workflow lives on in its next
+ * run. A workflow that is really gone (deleted meanwhile) answers 404.
+ */
+async function onLiveRun<R>(handle: WorkflowHandle, call: () => Promise<R>): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      const running = await handle.describe().then(
+        (d) => d.status.name === 'RUNNING',
+        () => false,
+      );
+      if (!running || attempt >= 3) throw HttpError.notFound('subscription');
     }
   }
 }

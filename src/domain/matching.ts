@@ -11,6 +11,12 @@ const PREFIX_PATTERN = new RegExp(`^${SEGMENT}(?:\\.${SEGMENT})*\\.\\*$`);
 /** The pattern that matches every event type. */
 export const MATCH_ALL = '*';
 
+/**
+ * Every valid subscription pattern in one expression: `*`, an exact type, or a prefix pattern. The API
+ * schema validates with it, so the OpenAPI document states it as the items' `pattern`.
+ */
+export const EVENT_TYPE_PATTERN = new RegExp(`^(?:\\*|${SEGMENT}(?:\\.${SEGMENT})*(?:\\.\\*)?)$`);
+
 /** An exact type (`order.created`), a prefix pattern (`order.*`), or `*`. */
 export function isValidEventTypePattern(pattern: string): boolean {
   return pattern === MATCH_ALL || EXACT_TYPE.test(pattern) || PREFIX_PATTERN.test(pattern);

@@ -13,6 +13,8 @@ export interface DevServerOptions {
   /** Web UI port. */
   uiPort: number;
   logger: Logger;
+  /** URL of a codec server the Web UI calls to decode payloads (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
   /** Extra `--dynamic-config-value KEY=VALUE` settings. */
   dynamicConfig?: Record<string, string | number | boolean>;
 }
@@ -97,6 +99,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     '--log-level',
     'warn',
   ];
+  if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }

@@ -50,6 +50,12 @@ export async function connectWithRetry(address: string, timeoutMs = 60_000): Pro
 /** Event records and dead letters are kept this long after they close (EventGet works for 7 days). */
 export const RETENTION_DAYS = 7;
 
+/** The namespace's retention of closed workflows, in seconds. */
+export async function retentionSeconds(connection: Connection, namespace: string): Promise<number> {
+  const current = await connection.workflowService.describeNamespace({ namespace });
+  return Number(current.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+}
+
 /**
  * Sets the namespace's retention to RETENTION_DAYS if it is shorter. Used on the embedded dev server,
  * which creates its namespace with a shorter default; a cluster's namespace is its operators' (the
@@ -57,9 +63,7 @@ export const RETENTION_DAYS = 7;
  */
 export async function ensureRetention(connection: Connection, namespace: string): Promise<void> {
   const wanted = RETENTION_DAYS * 24 * 3600;
-  const current = await connection.workflowService.describeNamespace({ namespace });
-  const seconds = Number(current.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
-  if (seconds >= wanted) return;
+  if ((await retentionSeconds(connection, namespace)) >= wanted) return;
   await connection.workflowService.updateNamespace({
     namespace,
     config: { workflowExecutionRetentionTtl: msToTs(wanted * 1000) },

@@ -14,6 +14,11 @@ export const RETRY_WINDOW_MS = 7 * 24 * 3_600_000;
 export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 /** Repeated event ids are dropped for this long. */
 export const DEDUPE_WINDOW_MS = 7 * 24 * 3_600_000;
+/**
+ * A dead letter is kept this long after it died (its `deadAt`), then purged: the API's "7-day limit".
+ * Workflow time; the subscriber wakes for the next expiry, so an idle subscription purges on time too.
+ */
+export const DEAD_LETTER_RETENTION_MS = 7 * 24 * 3_600_000;
 
 /**
  * Bounds on what the state remembers besides the queue, so continue-as-new input stays far under
@@ -392,15 +397,44 @@ function deadLetter(state: QueueState, now: number): void {
   }
 }
 
+/** Whether a dead letter is past its retention at `now` (ms since the epoch). */
+function expired(d: DeadLetter, now: number): boolean {
+  return Date.parse(d.deadAt) + DEAD_LETTER_RETENTION_MS <= now;
+}
+
+/**
+ * Drops the dead letters that died DEAD_LETTER_RETENTION_MS or more before `now`, keeping the others in
+ * order. Returns how many were dropped. Idempotent; the subscriber applies it on every loop turn, so
+ * continue-as-new never carries an expired one.
+ */
+export function purgeExpiredDeadLetters(state: QueueState, now: number): number {
+  const before = state.dead.length;
+  if (before === 0) return 0;
+  state.dead = state.dead.filter((d) => !expired(d, now));
+  return before - state.dead.length;
+}
+
+/** When the oldest kept dead letter expires (ms since the epoch), or null when there is none. */
+export function nextDeadLetterExpiry(state: QueueState): number | null {
+  let next: number | null = null;
+  for (const d of state.dead) {
+    const at = Date.parse(d.deadAt) + DEAD_LETTER_RETENTION_MS;
+    if (next === null || at < next) next = at;
+  }
+  return next;
+}
+
 /**
  * Puts dead letters (by id, or enqueued at or after `since`) back at the end of the queue in their
- * original order, followed by `events` (delivered ones sent again). Returns the ids queued.
+ * original order, followed by `events` (delivered ones sent again). Returns the ids queued. Expired
+ * dead letters are purged first: they cannot be redelivered.
  */
 export function requeue(
   state: QueueState,
   req: { eventIds?: string[]; since?: string; events?: HooklineEvent[] },
   now: number,
 ): string[] {
+  purgeExpiredDeadLetters(state, now);
   const ids = req.eventIds ? new Set(req.eventIds) : null;
   const since = req.since ? Date.parse(req.since) : null;
   const chosen = state.dead.filter(
@@ -526,4 +560,29 @@ export function entryStatus(state: QueueState, eventId: string): EntryStatus | n
     };
   }
   return null;
+}
+
+/**
+ * The subscriber at a glance, for the Web UI's "current details" (Markdown): status, backlog, dead
+ * letters, the batch being retried and the last attempt with its status code.
+ */
+export function currentDetails(status: string, state: QueueState): string {
+  const lines = [`**${status}** · ${queuedCount(state)} queued · ${state.dead.length} dead letters`];
+  const batch = state.inFlight;
+  if (batch && batch.attempts > 0) {
+    const last = batch.lastStatusCode ?? batch.lastError ?? 'no answer yet';
+    lines.push(
+      `retrying ${batch.msgId} · ${batch.entries.length} events · ${batch.attempts} attempts · last: ${last} · ` +
+        `next at ${new Date(batch.nextAttemptAt).toISOString()}`,
+    );
+  }
+  const attempt = state.recent.at(-1);
+  if (attempt) {
+    const outcome = attempt.statusCode ?? attempt.errorClass ?? 'error';
+    lines.push(
+      `last attempt: ${attempt.msgId} · ${attempt.eventIds.length} events · attempt ${attempt.attempt} · ` +
+        `${outcome} in ${attempt.durationMs} ms · ${attempt.at}`,
+    );
+  }
+  return lines.join('\n\n');
 }

@@ -15,6 +15,7 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -24,7 +25,7 @@ import type { Activities } from '../activities';
 import type { DeliveryFailureDetails } from '../activities/deliver';
 import { pruneSecrets, rotateSecrets } from '../domain/secrets';
 import type { HooklineEvent, Subscription, SubscriptionStatus } from '../domain/types';
-import { SA } from '../temporal/search-attributes';
+import { SA, boundedKeyword, boundedKeywordList } from '../temporal/search-attributes';
 import {
   activateUpdate,
   deadLettersQuery,
@@ -51,14 +52,19 @@ import {
   type ValidationResult,
 } from './messages';
 import { tenantWorkflowId, validationWorkflowId } from './ids';
+import { sinks } from './sinks';
 import {
   capacityError,
+  currentDetails,
   cutBatch,
   enqueue,
   entryStatus,
   finishAttempt,
   initialState,
   nextAttemptTime,
+  nextDeadLetterExpiry,
+  purgeExpiredDeadLetters,
+  queuedCount,
   queueView,
   requeue,
   startAttempt,
@@ -142,9 +148,27 @@ export async function subscriberWorkflow(input: SubscriberInput): Promise<void> 
     notifyRegistry({ status });
   };
 
+  /**
+   * Tells the worker's metrics the backlog (a sink: no command, skipped during replay). Coalesced to
+   * one report per activation however many handlers ran in it: the microtask runs before the
+   * activation completes. A deleted subscription's gauge is removed, not set.
+   */
+  let backlogReportQueued = false;
+  const reportBacklog = () => {
+    if (backlogReportQueued) return;
+    backlogReportQueued = true;
+    void Promise.resolve().then(() => {
+      backlogReportQueued = false;
+      sinks.metrics.backlog(sub.id, deleted ? null : queuedCount(state));
+    });
+  };
+
   const queueEvents = (events: HooklineEvent[]) => {
     const result = enqueue(state, events, Date.now());
     arrivals++;
+    // The Web UI's "current details" (served by a built-in query, not recorded: replay-safe).
+    setCurrentDetails(currentDetails(sub.status, state));
+    reportBacklog();
     return result;
   };
   setHandler(eventsSignal, (req) => void queueEvents(req.events));
@@ -160,11 +184,13 @@ export async function subscriberWorkflow(input: SubscriberInput): Promise<void> 
     updateConfigUpdate,
     (patch) => {
       sub = { ...sub, ...patch.changes, version: sub.version + 1, updatedAt: patch.at };
-      if (patch.changes.eventTypes) index([{ key: SA.eventTypes, value: sub.eventTypes }]);
+      // Bounded: a value over Temporal's size limit would get this workflow terminated, queue and all.
+      if (patch.changes.eventTypes)
+        index([{ key: SA.eventTypes, value: boundedKeywordList(sub.eventTypes) }]);
       if (patch.changes.url) {
         index([
-          { key: SA.targetUrl, value: sub.url },
-          { key: SA.targetHost, value: new URL(sub.url).host },
+          { key: SA.targetUrl, value: boundedKeyword(sub.url) },
+          { key: SA.targetHost, value: boundedKeyword(new URL(sub.url).host) },
         ]);
       }
       control++;
@@ -268,7 +294,9 @@ export async function subscriberWorkflow(input: SubscriberInput): Promise<void> 
     } finally {
       attempting = false;
     }
-    finishAttempt(state, outcome, startedAt, Date.now());
+    if (finishAttempt(state, outcome, startedAt, Date.now()) === 'dead') {
+      sinks.metrics.deadLettered(batch.entries.length);
+    }
     if (gone) setStatus('disabled', nowIso());
   }
 
@@ -303,6 +331,14 @@ export async function subscriberWorkflow(input: SubscriberInput): Promise<void> 
   }
 
   while (!deleted) {
+    // Every handler is synchronous, but an update's completion reaches history a few microtasks after its
+    // handler returns. Commands this loop issues (schedule a delivery, start a timer) must follow it, or
+    // their order would depend on whether the run was cached and the history would not replay.
+    await condition(allHandlersFinished);
+    reportBacklog();
+    // Dead letters are kept 7 days (workflow time); continue-as-new below never carries an expired one.
+    purgeExpiredDeadLetters(state, Date.now());
+    setCurrentDetails(currentDetails(sub.status, state));
     if (workflowInfo().continueAsNewSuggested && !attempting && !validating) {
       // continueAsNew is like process.exit: no handler may still be running.
       await condition(allHandlersFinished);
@@ -321,11 +357,26 @@ export async function subscriberWorkflow(input: SubscriberInput): Promise<void> 
     const controlChanged = () => deleted || control !== seenControl || workflowInfo().continueAsNewSuggested;
     if (sending && state.inFlight) {
       const wait = nextAttemptTime(state, sub.rateLimitPerSecond) - Date.now();
+      const batch = state.inFlight;
+      // Timer summaries show in the Web UI; they are metadata, not part of what replay compares.
+      const summary =
+        batch.attempts > 0
+          ? `back-off: attempt ${batch.attempts + 1} of ${batch.msgId} after ${batch.lastStatusCode ?? 'error'}`
+          : `rate limit: ${batch.msgId}`;
       if (wait <= 0) await attemptDelivery();
-      else await condition(controlChanged, wait);
+      else await condition(controlChanged, wait, { summary });
     } else {
-      await condition(() => controlChanged() || arrivals !== seenArrivals);
+      const woken = () => controlChanged() || arrivals !== seenArrivals;
+      const expiry = nextDeadLetterExpiry(state);
+      // Idle with dead letters: wake when the oldest expires. Added after the first recorded histories;
+      // the patch marker is only written once a run holds dead letters, so other histories are unchanged.
+      if (expiry !== null && patched('dead-letter-expiry')) {
+        await condition(woken, Math.max(1, expiry - Date.now()), { summary: 'dead letters expire' });
+      } else {
+        await condition(woken);
+      }
     }
   }
   await condition(allHandlersFinished);
+  sinks.metrics.backlog(sub.id, null);
 }

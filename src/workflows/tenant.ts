@@ -19,7 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { SA } from '../temporal/search-attributes';
+import { SA, boundedKeyword, boundedKeywordList } from '../temporal/search-attributes';
 import {
   changeUrlUpdate,
   entryChangedSignal,
@@ -54,6 +54,11 @@ function urlTaken(existingId: string): ApplicationFailure {
     nonRetryable: true,
     details: [existingId],
   });
+}
+
+/** A one-line summary for the Web UI, at most 400 characters. */
+function summary(text: string): string {
+  return text.length > 400 ? `${text.slice(0, 399)}…` : text;
 }
 
 /** Rejected publish signals remembered for the rejectedPublishes query. */
@@ -111,12 +116,13 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
               : [
                   { key: SA.subscriptionId, value: sub.id },
                   { key: SA.tenant, value: sub.tenant },
-                  { key: SA.targetHost, value: new URL(sub.url).host },
-                  { key: SA.targetUrl, value: sub.url },
-                  { key: SA.eventTypes, value: sub.eventTypes },
+                  // Bounded: a value over Temporal's size limit would get this workflow terminated.
+                  { key: SA.targetHost, value: boundedKeyword(new URL(sub.url).host) },
+                  { key: SA.targetUrl, value: boundedKeyword(sub.url) },
+                  { key: SA.eventTypes, value: boundedKeywordList(sub.eventTypes) },
                   { key: SA.status, value: sub.status },
                 ],
-          staticSummary: `${sub.url} · ${sub.eventTypes.join(', ')}`,
+          staticSummary: summary(`${sub.url} · ${sub.eventTypes.join(', ')}`),
         });
       } catch (err) {
         unregister(sub.id);

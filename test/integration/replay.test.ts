@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal as proto } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { Worker, type ReplayResult } from '@temporalio/worker';
 import { deleteSignal, redeliverUpdate, setStatusUpdate } from '../../src/workflows/messages';
 import { TestReceiver } from '../support/receiver';
 import { enqueueAll, makeEvents, makeSubscription, startSubscriber } from '../support/subscriber';
@@ -16,12 +16,15 @@ import {
 
 const fixtures = join(__dirname, '..', 'fixtures', 'histories');
 
+/** Every workflow Hookline ships whose histories must stay replayable (event records: see below). */
+const SHIPPED_WORKFLOWS = ['subscriberWorkflow', 'tenantWorkflow', 'validationWorkflow'];
+
 /**
  * Histories recorded from the workflows as they shipped must replay on today's code without
- * non-determinism errors. `RECORD_HISTORIES=1 npx jest test/integration/replay.test.ts` records a new
- * fixture from the run below (do that when a workflow change ships, after its `patched` guard).
+ * non-determinism errors. `npx tsx scripts/record-histories.ts` records a new set from a real run of the
+ * service (do that when a workflow change ships, after its `patched` guard); old files stay.
  */
-describe('replaying subscriber histories', () => {
+describe('replaying recorded histories', () => {
   let temporal: DevServerHarness;
   beforeAll(async () => {
     temporal = await connectDevServer();
@@ -56,29 +59,47 @@ describe('replaying subscriber histories', () => {
 
       const history = await handle.fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, handle.workflowId);
-      if (process.env.RECORD_HISTORIES === '1') {
-        writeFileSync(
-          join(fixtures, `subscriber-${new Date().toISOString().slice(0, 10)}.binpb`),
-          proto.api.history.v1.History.encode(history).finish(),
-        );
-      }
     } finally {
       await worker.stop();
       await receiver.close();
     }
   });
 
-  // Binary protobuf as recorded above, or JSON as `temporal workflow show --output json` exports it.
+  // Binary protobuf as the script records it, or JSON as `temporal workflow show --output json` exports it.
   const recorded = existsSync(fixtures) ? readdirSync(fixtures).filter((f) => /\.(binpb|json)$/.test(f)) : [];
-  it.each(recorded)('replays the recorded history %s', async (file) => {
+  const load = (file: string) => {
     const raw = readFileSync(join(fixtures, file));
-    const history = file.endsWith('.json')
+    return file.endsWith('.json')
       ? historyFromJSON(JSON.parse(raw.toString('utf8')))
       : proto.api.history.v1.History.decode(raw);
-    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file);
-  });
+  };
 
-  it('has at least one recorded history to hold today’s code against', () => {
-    expect(recorded.length).toBeGreaterThanOrEqual(1);
+  describe('every file of test/fixtures/histories', () => {
+    /** File name → its replay result, from one replay worker that runs them all. */
+    const results = new Map<string, ReplayResult>();
+    beforeAll(async () => {
+      const histories = recorded.map((file) => ({ workflowId: file, history: load(file) }));
+      for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, histories)) {
+        results.set(result.workflowId, result);
+      }
+    });
+
+    it.each(recorded)('replays %s without non-determinism', (file) => {
+      const result = results.get(file);
+      expect(result).toBeDefined();
+      // The error (DeterminismViolationError or ReplayError) names the command that no longer matches.
+      expect(result!.error).toBeUndefined();
+    });
+
+    it('covers every shipped workflow', () => {
+      const types = new Set(
+        recorded.map(
+          (file) => load(file).events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name,
+        ),
+      );
+      // Event records are recorded too once their current shape has shipped
+      // (`scripts/record-histories.ts --with-event-records`).
+      for (const name of SHIPPED_WORKFLOWS) expect(types).toContain(name);
+    });
   });
 });

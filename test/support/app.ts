@@ -1,10 +1,13 @@
+import type { LookupFunction } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { startServer, type RunningServer } from '../../src/api/app';
 import { SubscriptionService } from '../../src/api/subscriptions-service';
 import { validateEvents } from '../../src/api/ingress-validation';
 import { loadConfig, type Config } from '../../src/config';
-import { createTargetGuard, parseAllowedNetworks } from '../../src/net/ssrf';
+import type { Metrics } from '../../src/metrics';
+import { createTargetGuard, parseAllowedNetworks, type HostLookup } from '../../src/net/ssrf';
 import { Publisher } from '../../src/publish/publisher';
+import { createPayloadCodec, dataConverterFor } from '../../src/temporal/codec';
 import type { WorkerHandle } from '../../src/worker';
 import { devServerAddress, startTestWorker, testLogger, uniqueTaskQueue } from './temporal';
 
@@ -43,7 +46,17 @@ export interface TestApp {
  * The real app on a free port, against the shared dev server, with its own task queue and a real
  * worker; two tenants (acme, globex) and loopback targets allowed so receivers can run on 127.0.0.1.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  opts: {
+    metrics?: Metrics;
+    /**
+     * A test resolver for target host names, used at registration and by the worker's deliveries
+     * (which then allow exactly the config's ALLOWED_TARGET_NETWORKS, not all of 127.0.0.0/8).
+     */
+    resolver?: { host: HostLookup; socket: LookupFunction };
+  } = {},
+): Promise<TestApp> {
   const taskQueue = uniqueTaskQueue('api');
   const suffix = `${process.pid}-${++apps}-${Date.now() % 100000}`;
   const tenants = { acme: `acme-${suffix}`, globex: `globex-${suffix}` };
@@ -57,23 +70,32 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const connection = await Connection.connect({ address: devServerAddress() });
-  const client = new Client({ connection, workflow: { queryRejectCondition: 'NOT_OPEN' } });
+  // Payload encryption as the config asks (PAYLOAD_ENCRYPTION_KEY in `env`), on client and worker alike.
+  const dataConverter = dataConverterFor(createPayloadCodec(config.encryption));
+  const client = new Client({ connection, workflow: { queryRejectCondition: 'NOT_OPEN' }, dataConverter });
   const allowed = parseAllowedNetworks(config.allowedTargetNetworks);
   const publisher = new Publisher({ client, taskQueue, logger: testLogger });
-  const worker = await startTestWorker(taskQueue, {
-    deps: {
-      clock: () => new Date(),
-      http: undefined as never, // replaced by startTestWorker's loopback client
-      version: 'test',
-      origin: new URL(config.publicBaseUrl).host,
-      publisher,
-      validateEvents,
+  const worker = await startTestWorker(
+    taskQueue,
+    {
+      dataConverter,
+      maxCachedWorkflows: config.workerMaxCachedWorkflows ?? undefined,
+      deps: {
+        clock: () => new Date(),
+        http: undefined as never, // replaced by startTestWorker's loopback client
+        version: 'test',
+        origin: new URL(config.publicBaseUrl).host,
+        publisher,
+        validateEvents,
+        metrics: opts.metrics,
+      },
     },
-  });
+    opts.resolver ? { allowed, lookup: opts.resolver } : {},
+  );
   const subscriptions = new SubscriptionService({
     client,
     config,
-    guard: createTargetGuard({ allowed }),
+    guard: createTargetGuard({ allowed, lookup: opts.resolver?.host }),
     publisher,
   });
   const server = await startServer({
@@ -84,6 +106,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     publisher,
     subscriptions,
     port: 0,
+    metrics: opts.metrics,
     workerReady: () => Promise.resolve(worker.isPolling()),
   });
   return {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { validateEvents } from '../../src/api/ingress-validation';
-import { createHttpClient, type HttpClient } from '../../src/delivery/http';
+import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../src/delivery/http';
 import { parseAllowedNetworks } from '../../src/net/ssrf';
 import { findTemporalBinary } from '../../src/temporal/binaries';
 import { createLogger } from '../../src/logger';
@@ -44,17 +44,21 @@ export async function connectDevServer(): Promise<DevServerHarness> {
   return { connection, client, close: () => connection.close() };
 }
 
-/** The delivery client as production builds it, but allowed to reach loopback receivers. */
-export function loopbackHttpClient(): HttpClient {
-  return createHttpClient({ allowed: parseAllowedNetworks(['127.0.0.0/8']) });
+/**
+ * The delivery client as production builds it, but allowed to reach loopback receivers (unless
+ * `options` says otherwise: other allowed networks, a test resolver).
+ */
+export function loopbackHttpClient(options: Partial<HttpClientOptions> = {}): HttpClient {
+  return createHttpClient({ allowed: parseAllowedNetworks(['127.0.0.0/8']), ...options });
 }
 
 /** Starts a real worker of the project (on the shared dev server unless `connection` is given). */
 export async function startTestWorker(
   taskQueue: string,
   overrides: Partial<StartWorkerOptions> = {},
+  httpOptions: Partial<HttpClientOptions> = {},
 ): Promise<WorkerHandle> {
-  const http = loopbackHttpClient();
+  const http = loopbackHttpClient(httpOptions);
   const { deps, ...rest } = overrides;
   const handle = await startWorker({
     address: devServerAddress(),

@@ -34,7 +34,15 @@ describe('configuration from the environment', () => {
     expect(config.publicBaseUrl).toBe('https://hooks.example.com');
   });
 
+  it("leaves the worker's workflow cache to the SDK unless WORKER_MAX_CACHED_WORKFLOWS sets it", () => {
+    expect(loadConfig({}).workerMaxCachedWorkflows).toBeNull();
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '400' }).workerMaxCachedWorkflows).toBe(400);
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).workerMaxCachedWorkflows).toBe(0);
+  });
+
   it.each([
+    ['WORKER_MAX_CACHED_WORKFLOWS', '-1'],
+    ['WORKER_MAX_CACHED_WORKFLOWS', 'many'],
     ['PORT', 'eighty'],
     ['PORT', '70000'],
     ['API_KEYS', 'no-colon-here'],

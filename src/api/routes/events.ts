@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { MetricsRecorder } from '../../metrics';
 import { normalizeEvent } from '../../publish/normalize';
 import { BacklogFullError, type Publisher } from '../../publish/publisher';
 import { GeneratedIds } from '../../publish/records';
@@ -9,7 +10,11 @@ import type { SubscriptionService } from '../subscriptions-service';
 import { jsonBody, parseBody } from '../validation';
 
 /** `POST /v1/events` (publish) and `GET /v1/events/{id}` (EventGet). */
-export function eventsRouter(publisher: Publisher, service: SubscriptionService): Router {
+export function eventsRouter(
+  publisher: Publisher,
+  service: SubscriptionService,
+  metrics?: MetricsRecorder,
+): Router {
   const router = Router();
 
   router.post('/v1/events', ...jsonBody(), async (req, res) => {
@@ -22,6 +27,7 @@ export function eventsRouter(publisher: Publisher, service: SubscriptionService)
     const events = inputs.map((e) => normalizeEvent(e, tenant, now, generated));
     try {
       const outcomes = await publisher.publish(tenant, events, { generated });
+      metrics?.eventsPublished(tenant, outcomes.filter((o) => !o.duplicate).length);
       res.status(202).json({ events: outcomes });
     } catch (err) {
       if (err instanceof BacklogFullError) {

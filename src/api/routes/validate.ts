@@ -1,5 +1,6 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
+import { decodeOptionalSinglePayload } from '@temporalio/common/lib/internal-non-workflow';
 import { Router, type Request, type Response } from 'express';
 import { validationWorkflowId } from '../../workflows/ids';
 import {
@@ -39,7 +40,11 @@ export function validateRouter(client: Client): Router {
       if (result === 'expired') throw HttpError.notFound('validation');
       const history = await handle.fetchHistory();
       const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-      const input = payload ? defaultPayloadConverter.fromPayload<ValidationInput>(payload) : null;
+      // Through the client's codecs: with payload encryption on, history holds ciphertext.
+      const input = await decodeOptionalSinglePayload<ValidationInput>(
+        client.options.loadedDataConverter,
+        payload,
+      );
       if (input?.code !== code) throw HttpError.forbidden('wrong validation code');
     }
     res.json({ status: 'active' });

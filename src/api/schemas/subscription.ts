@@ -1,7 +1,7 @@
 /** Schemas of the subscriptions resource (`/v1/subscriptions…`) and the validation callback. */
 import { z } from 'zod';
 import { isReservedHeader } from '../../domain/headers';
-import { isValidEventTypePattern } from '../../domain/matching';
+import { EVENT_TYPE_PATTERN } from '../../domain/matching';
 import { FORMATS, SUBSCRIPTION_STATUSES } from '../../domain/types';
 import { MAX_TARGET_URL_LENGTH, normalizeTargetUrl, TargetUrlError } from '../../net/url';
 import {
@@ -33,15 +33,34 @@ export const TargetUrl = z
   })
   .meta({ format: 'uri', description: 'An http or https URL.', examples: ['https://example.com/hooks'] });
 
+/**
+ * A URL to look a registration up by (`?url=`): normalised as TargetUrl, except that one whose
+ * normalised form is too long to have been registered matches nothing rather than answering 400.
+ */
+const TargetUrlQuery = z
+  .string()
+  .max(MAX_TARGET_URL_LENGTH, `must be at most ${MAX_TARGET_URL_LENGTH} characters`)
+  .transform((raw, ctx) => {
+    try {
+      return normalizeTargetUrl(raw);
+    } catch (err) {
+      if (!(err instanceof TargetUrlError)) throw err;
+      // Percent-encoding grew it past the limit: no registration has this form, so none matches.
+      if (err.reason === 'too_long') return raw;
+      ctx.addIssue({ code: 'custom', message: `invalid target URL: ${err.message}` });
+      return z.NEVER;
+    }
+  })
+  .meta({ format: 'uri', description: 'An http or https URL.', examples: ['https://example.com/hooks'] });
+
 /** Longest event type pattern, in characters. */
 const MAX_PATTERN_LENGTH = 256;
 
 const EventTypePattern = z
   .string()
   .max(MAX_PATTERN_LENGTH, `must be at most ${MAX_PATTERN_LENGTH} characters`)
-  .refine(isValidEventTypePattern, {
-    message: 'must be an event type (order.created), a prefix pattern (order.*) or *',
-  });
+  // A regex rather than a refine: the OpenAPI document then carries it as `pattern`.
+  .regex(EVENT_TYPE_PATTERN, 'must be an event type (order.created), a prefix pattern (order.*) or *');
 
 /** RFC 9110 token: the characters allowed in a header name. */
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -59,7 +78,8 @@ const HeaderName = recordKey(128)
 const HeaderValue = z
   .string()
   .max(2048, 'must be at most 2048 characters')
-  .refine((value) => HEADER_VALUE_CHARS.test(value), {
+  // A regex rather than a refine: the OpenAPI document then carries it as `pattern`.
+  .regex(HEADER_VALUE_CHARS, {
     error: (issue) =>
       CR_LF_NUL.test(String(issue.input))
         ? 'must not contain CR, LF or NUL'
@@ -183,7 +203,7 @@ export const IfMatch = z
 
 /** `GET /v1/subscriptions`. */
 export const SubscriptionList = z.object({
-  url: TargetUrl.optional().meta({ description: 'Only the subscription registered for this URL.' }),
+  url: TargetUrlQuery.optional().meta({ description: 'Only the subscription registered for this URL.' }),
   eventType: z
     .string()
     .min(1, 'must not be empty')
@@ -206,7 +226,7 @@ export const SubscriptionList = z.object({
 export type SubscriptionListQuery = z.infer<typeof SubscriptionList>;
 
 /** `DELETE /v1/subscriptions?url=`: delete by registration URL. */
-export const SubscriptionDeleteQuery = z.object({ url: TargetUrl });
+export const SubscriptionDeleteQuery = z.object({ url: TargetUrlQuery });
 export type SubscriptionDeleteQuery = z.infer<typeof SubscriptionDeleteQuery>;
 
 /** `GET /v1/subscriptions/{id}/deliveries`. */

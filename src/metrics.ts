@@ -1,0 +1,161 @@
+/**
+ * Hookline's Prometheus metrics. One registry per process, made at start-up by `createMetrics` and
+ * passed in (activities, workflow sinks, the API): no module-level default registry, so tests can make
+ * their own and read exactly what they caused.
+ *
+ * Labels carry only bounded, non-secret values: a tenant slug (tenants come from API_KEYS), a
+ * subscription id, an outcome from a fixed list. Never a URL, header, secret or payload.
+ */
+import type { InjectedSinks } from '@temporalio/worker';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { HooklineSinks } from './workflows/sinks';
+
+/** Every metric name starts with this. */
+export const METRIC_PREFIX = 'hookline_';
+
+/**
+ * Outcome of one delivery attempt: `success`, or the failure class of the deliveries log
+ * (see `ErrorClass` in src/delivery/http.ts; `status` is an HTTP answer other than 2xx; `internal` is
+ * anything else, such as the activity timing out). A value outside the list counts as `internal`, so
+ * the label set stays fixed.
+ */
+export const ATTEMPT_OUTCOMES = [
+  'success',
+  'status',
+  'dns',
+  'refused',
+  'timeout',
+  'tls',
+  'forbidden',
+  'network',
+  'internal',
+] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/**
+ * Upper bounds of the delivery duration buckets, in seconds (not ms). One attempt is at most the
+ * HTTP client's 15 s deadline plus signing; the 30 s bucket catches the activity's own timeout.
+ */
+export const DELIVERY_DURATION_BUCKETS_S = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30,
+] as const;
+
+/** What the code that does the work records. Callers never see prom-client. */
+export interface MetricsRecorder {
+  /** `count` events accepted (duplicates excluded) for `tenant`, by the REST route or the ingress signal. */
+  eventsPublished(tenant: string, count: number): void;
+  /** One delivery attempt of a batch of `events` events that took `seconds` (wall clock, seconds). */
+  deliveryAttempt(outcome: string, seconds: number, events: number): void;
+  /** `count` events given up on at the end of the 7-day retry window. */
+  deadLettered(count: number): void;
+  /** Events queued (pending + in flight) of one subscription; null once the subscription is gone. */
+  backlog(subscriptionId: string, events: number | null): void;
+}
+
+export interface Metrics extends MetricsRecorder {
+  readonly registry: Registry;
+  /** The Prometheus text exposition of every metric of the registry. */
+  render(): Promise<string>;
+  /** Content-Type of `render()`'s text. */
+  readonly contentType: string;
+}
+
+/** Records nothing: for workers and tests made without a registry. */
+export const NO_METRICS: MetricsRecorder = {
+  eventsPublished: () => undefined,
+  deliveryAttempt: () => undefined,
+  deadLettered: () => undefined,
+  backlog: () => undefined,
+};
+
+export function outcomeLabel(outcome: string): AttemptOutcome {
+  return (ATTEMPT_OUTCOMES as readonly string[]).includes(outcome) ? (outcome as AttemptOutcome) : 'internal';
+}
+
+export interface MetricsOptions {
+  /**
+   * Also export the Node process metrics (CPU, memory, event loop lag, GC), prefixed `hookline_`.
+   * Default true. Hazard: each registry made with them adds its own event-loop and GC observers, so a
+   * process should make one such registry, not one per test.
+   */
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+
+  const published = new Counter({
+    name: `${METRIC_PREFIX}events_published_total`,
+    help: 'Events accepted for delivery (POST /v1/events and the ingress publish signal), duplicates excluded.',
+    labelNames: ['tenant'] as const,
+    registers: [registry],
+  });
+  const delivered = new Counter({
+    name: `${METRIC_PREFIX}events_delivered_total`,
+    help: 'Events in batches that an endpoint answered with a 2xx.',
+    registers: [registry],
+  });
+  const deadLettered = new Counter({
+    name: `${METRIC_PREFIX}events_dead_lettered_total`,
+    help: 'Events given up on after 7 days of failed attempts.',
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: `${METRIC_PREFIX}delivery_attempts_total`,
+    help: 'Delivery attempts (one POST of one batch) by outcome: success or the failure class.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: `${METRIC_PREFIX}delivery_duration_seconds`,
+    help: 'Duration of one delivery attempt in seconds: formatting, signing, DNS and the HTTP exchange.',
+    labelNames: ['result'] as const,
+    buckets: [...DELIVERY_DURATION_BUCKETS_S],
+    registers: [registry],
+  });
+  const backlog = new Gauge({
+    name: `${METRIC_PREFIX}backlog_events`,
+    help: 'Events queued (pending and in flight) per subscription, as last reported by its workflow on this worker.',
+    labelNames: ['subscription'] as const,
+    registers: [registry],
+  });
+  // Every outcome from zero, so rate() sees the first failure of a kind as an increase.
+  for (const outcome of ATTEMPT_OUTCOMES) attempts.inc({ outcome }, 0);
+  for (const result of ['success', 'failure']) duration.zero({ result });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    eventsPublished(tenant, count) {
+      if (count > 0) published.inc({ tenant }, count);
+    },
+    deliveryAttempt(outcome, seconds, events) {
+      const label = outcomeLabel(outcome);
+      attempts.inc({ outcome: label });
+      duration.observe({ result: label === 'success' ? 'success' : 'failure' }, Math.max(0, seconds));
+      if (label === 'success' && events > 0) delivered.inc(events);
+    },
+    deadLettered(count) {
+      if (count > 0) deadLettered.inc(count);
+    },
+    backlog(subscriptionId, events) {
+      if (events === null) backlog.remove({ subscription: subscriptionId });
+      else backlog.set({ subscription: subscriptionId }, events);
+    },
+  };
+}
+
+/**
+ * The worker end of the workflows' metrics sinks (src/workflows/sinks.ts). `callDuringReplay` stays
+ * false (the default): replaying a history must not count its dead letters again.
+ */
+export function workflowSinks(metrics: MetricsRecorder): InjectedSinks<HooklineSinks> {
+  return {
+    metrics: {
+      deadLettered: { fn: (_info, count) => metrics.deadLettered(count) },
+      backlog: { fn: (_info, subscriptionId, events) => metrics.backlog(subscriptionId, events) },
+    },
+  };
+}
