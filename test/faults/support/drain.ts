@@ -1,0 +1,59 @@
+import { sleep } from './env';
+import type { Ledger, Verdict } from './ledger';
+import type { Producer } from './producer';
+import type { FaultReceiver } from './receiver';
+import { reportCase } from './results';
+import { deadLetterKeys } from './service';
+
+export interface DrainOptions {
+  /** Case name in the results. */
+  name: string;
+  ledger: Ledger;
+  receiver: FaultReceiver;
+  producer: Producer;
+  /** API base URL and key, to read dead letters. */
+  baseUrl: string;
+  apiKey: string;
+  subscriptions: string[];
+  /** ms since the epoch when the fault ended (service ready again, receiver back): drain time starts. */
+  recoveredAt: number;
+  /** ms since the epoch when the case started. */
+  startedAt: number;
+  timeoutMs: number;
+  /** More figures for the report. */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Stops the producer, waits until every accepted event is acknowledged by the receiver (or the time
+ * runs out), lets late duplicates arrive, then checks the ledger and reports the case's figures.
+ * The caller asserts `violations` is empty.
+ */
+export async function drainAndCheck(o: DrainOptions): Promise<Verdict> {
+  await o.producer.stop();
+  const deadline = Date.now() + o.timeoutMs;
+  while (o.ledger.outstanding(o.receiver.posts) > 0 && Date.now() < deadline) await sleep(250);
+  // A batch whose answer was lost is re-sent after its attempt times out: give stragglers a moment.
+  await sleep(2_000);
+  const dead = await deadLetterKeys(o.baseUrl, o.apiKey, o.subscriptions);
+  const verdict = o.ledger.check(o.receiver.posts, dead);
+  const f = verdict.total;
+  reportCase(o.name, {
+    eventsSent: o.ledger.accepted.length,
+    subscriptions: o.subscriptions.length,
+    deliveriesOwed: f.expected,
+    delivered: f.delivered,
+    deadLettered: f.dead,
+    duplicatePosts: f.duplicatePosts,
+    duplicateEvents: f.duplicateEvents,
+    failedAttempts: f.failedPosts,
+    posts: f.posts,
+    drainMs: verdict.lastDeliveryAt === null ? null : Math.max(0, verdict.lastDeliveryAt - o.recoveredAt),
+    totalMs: (verdict.lastDeliveryAt ?? Date.now()) - o.startedAt,
+    publishRetries: o.producer.retries,
+    slowestPublishMs: o.producer.slowestMs,
+    violations: verdict.violations.length,
+    ...o.extra,
+  });
+  return verdict;
+}

@@ -1,0 +1,158 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../support/global-setup';
+import { sleep } from './env';
+
+const root = join(__dirname, '..', '..', '..');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  pid: number;
+  output: () => string;
+  /** Resolves with the exit code, or the signal's name when killed by one. */
+  exited: Promise<number | string | null>;
+}
+
+/**
+ * Runs `src/main.ts` as `npm start` does (`node --import tsx`), in a process group of its own (so a
+ * test can SIGKILL the whole group: the service and its embedded dev server). Logs at warn unless
+ * the environment says otherwise; output is kept for failure messages.
+ */
+export function spawnFaultService(env: Record<string, string>, args: string[] = []): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts'), ...args], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  // Bounded: a long run must not fill the test's memory with logs.
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  return { child, pid: child.pid!, output: () => out, exited };
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGKILLs the process group led by `pid` (the service and every child it started). */
+export function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Polls `url` until it answers `status`; fails early when `proc` exits. */
+export async function waitForStatus(
+  url: string,
+  status: number,
+  timeoutMs: number,
+  proc?: ServiceProcess,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (proc && proc.child.exitCode !== null) {
+      throw new Error(`service exited with ${proc.child.exitCode}:\n${proc.output()}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      last = `${res.status}`;
+      if (res.status === status) return;
+    } catch (err) {
+      last = String(err);
+    }
+    await sleep(250);
+  }
+  throw new Error(
+    `${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})\n${proc?.output() ?? ''}`,
+  );
+}
+
+/** Resident set size of a process in MB (from /proc), or null when it is gone. */
+export function rssMb(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+    return kb ? Number(kb) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The embedded dev server's pid, from `$DATA_DIR/temporal.pid`. */
+export function devServerPid(dataDir: string): number | null {
+  const file = join(dataDir, 'temporal.pid');
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/** Free ports for an all-in-one service with its embedded dev server. */
+export async function servicePorts(): Promise<{ api: number; dev: number; ui: number }> {
+  return { api: await freePort(), dev: await freePort(), ui: await freePort() };
+}
+
+/** A JSON call to a running service. */
+export async function api(
+  baseUrl: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Registers a raw-format subscription for every event type; returns its id. */
+export async function subscribe(
+  baseUrl: string,
+  key: string,
+  url: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const res = await api(baseUrl, key, 'POST', '/v1/subscriptions', { url, eventTypes: ['*'], ...extra });
+  if (res.status !== 201) throw new Error(`subscribe ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id as string;
+}
+
+/** `subscriptionId/eventId` keys of every dead letter of these subscriptions. */
+export async function deadLetterKeys(
+  baseUrl: string,
+  key: string,
+  subscriptionIds: string[],
+): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for (const id of subscriptionIds) {
+    const res = await api(baseUrl, key, 'GET', `/v1/subscriptions/${id}/dead-letters`);
+    if (res.status !== 200) throw new Error(`dead letters of ${id}: ${res.status}`);
+    for (const d of res.body.data as { event: { id: string } }[]) keys.add(`${id}/${d.event.id}`);
+  }
+  return keys;
+}
