@@ -1,8 +1,10 @@
 /**
  * The benchmark's webhook endpoint: a bare node:http server on loopback that answers 204 after a fixed
- * delay (to emulate a real endpoint) and counts what it got from the raw body: POSTs, events per POST,
- * and publish→receipt latency per event (the producer puts its send time in `data.sentAt`).
- * It does as little as it can, so that it is never the bottleneck it is measuring.
+ * delay (0 by default: it answers fast) and counts what it got from the raw body: POSTs, events per
+ * POST, publish→receipt latency per event (the producer puts its send time in `data.sentAt`), and,
+ * when asked, per subscription (URL path): order per producer lane and every event id (the ledger).
+ * It can play an outage (503 to every POST, nothing counted). It does as little as it can, so that it
+ * is never the bottleneck it is measuring.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +24,15 @@ export function newLatencyHistogram(): Histogram {
   });
 }
 
+/** What one subscription's endpoint (one URL path) got. */
+export interface PathStats {
+  events: number;
+  /** Last `data.seq` seen per `data.lane` (>= 0): a producer lane publishes its seqs in increasing order. */
+  lastSeq: Map<number, number>;
+  /** Event ids received (ledger mode only). */
+  ids: Set<string> | null;
+}
+
 export interface ReceiverStats {
   posts: number;
   events: number;
@@ -37,20 +48,38 @@ export interface ReceiverStats {
   latency: Histogram;
   /** Event ids seen (only when tracking ids), to count duplicates. */
   ids: Set<string>;
+  /** Ids seen twice: across paths with `trackIds`, at one path with `ledger`. */
   duplicates: number;
   /** Bodies that were not JSON of the raw format. */
   unparsable: number;
+  /** POSTs answered 503 while failing (not counted above). */
+  refused: number;
+  /** Per URL path (only when tracking paths). */
+  paths: Map<string, PathStats>;
+  /** Events whose `data.seq` was not above the last one of their lane at their path. */
+  outOfOrder: number;
 }
 
-interface RawBody {
-  events?: { id?: unknown; data?: { sentAt?: unknown } | null }[];
+export interface ReceiverMode {
+  /** ms to wait before answering each request. */
+  delayMs: number;
+  /** Remember event ids across paths, to count duplicates (off for the ceiling loops). */
+  trackIds: boolean;
+  /** Count per path and check order per lane. */
+  perPath?: boolean;
+  /** Also keep every event id per path (the outage's ledger check). */
+  ledger?: boolean;
+}
+
+interface RawEvent {
+  id?: unknown;
+  data?: { sentAt?: unknown; lane?: unknown; seq?: unknown } | null;
 }
 
 export class Receiver {
-  /** ms to wait before answering each request. */
-  delayMs = 0;
-  /** Whether to remember event ids (off for the ceiling loops, which send the same body again). */
-  trackIds = true;
+  private mode: ReceiverMode = { delayMs: 0, trackIds: true };
+  /** While true every POST answers 503 (no Retry-After) and is only counted in `refused`. */
+  failing = false;
   stats: ReceiverStats = Receiver.emptyStats();
   private server: Server | null = null;
   private port = 0;
@@ -68,6 +97,9 @@ export class Receiver {
       ids: new Set(),
       duplicates: 0,
       unparsable: 0,
+      refused: 0,
+      paths: new Map(),
+      outOfOrder: 0,
     };
   }
 
@@ -77,25 +109,25 @@ export class Receiver {
     return receiver;
   }
 
-  /** Base URL; paths are free (`/sub/<id>`, `/ceiling`). */
+  /** Base URL; paths are free (`/e2e/<tenant>/<n>`, `/ceiling`). */
   url(path: string): string {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
   /** Starts a fresh count (a new case). */
-  reset(options: { delayMs: number; trackIds: boolean }): void {
+  reset(mode: ReceiverMode): void {
     this.stats = Receiver.emptyStats();
-    this.delayMs = options.delayMs;
-    this.trackIds = options.trackIds;
+    this.mode = mode;
+    this.failing = false;
   }
 
-  private record(body: Buffer, at: number): void {
+  private record(path: string, body: Buffer, at: number): void {
     const s = this.stats;
     s.posts++;
     s.bytes += body.length;
-    let events: NonNullable<RawBody['events']> = [];
+    let events: RawEvent[] = [];
     try {
-      events = (JSON.parse(body.toString('utf8')) as RawBody).events ?? [];
+      events = (JSON.parse(body.toString('utf8')) as { events?: RawEvent[] }).events ?? [];
     } catch {
       s.unparsable++;
     }
@@ -107,12 +139,35 @@ export class Receiver {
     s.lastAt = at;
     s.events += n;
     s.batchSizes.set(n, (s.batchSizes.get(n) ?? 0) + 1);
+    let pathStats: PathStats | undefined;
+    if (this.mode.perPath) {
+      pathStats = s.paths.get(path);
+      if (!pathStats) {
+        pathStats = { events: 0, lastSeq: new Map(), ids: this.mode.ledger ? new Set() : null };
+        s.paths.set(path, pathStats);
+      }
+      pathStats.events += n;
+    }
     for (const event of events) {
-      const sentAt = event.data?.sentAt;
-      if (typeof sentAt === 'number') s.latency.recordValue(Math.max(1, Math.round((at - sentAt) * 1000)));
-      if (this.trackIds && typeof event.id === 'string') {
+      const data = event.data;
+      if (typeof data?.sentAt === 'number') {
+        s.latency.recordValue(Math.max(1, Math.round((at - data.sentAt) * 1000)));
+      }
+      if (this.mode.trackIds && typeof event.id === 'string') {
         if (s.ids.has(event.id)) s.duplicates++;
         else s.ids.add(event.id);
+      }
+      if (pathStats) {
+        // Lane -1: no order is asserted (paced requests in flight together).
+        if (typeof data?.lane === 'number' && data.lane >= 0 && typeof data.seq === 'number') {
+          const last = pathStats.lastSeq.get(data.lane);
+          if (last !== undefined && data.seq <= last) s.outOfOrder++;
+          else pathStats.lastSeq.set(data.lane, data.seq);
+        }
+        if (pathStats.ids && typeof event.id === 'string') {
+          if (pathStats.ids.has(event.id)) s.duplicates++;
+          else pathStats.ids.add(event.id);
+        }
       }
     }
   }
@@ -122,12 +177,18 @@ export class Receiver {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        this.record(Buffer.concat(chunks), nowMs());
+        if (this.failing) {
+          this.stats.refused++;
+          res.writeHead(503);
+          res.end();
+          return;
+        }
+        this.record(req.url ?? '/', Buffer.concat(chunks), nowMs());
         const answer = () => {
           res.writeHead(204);
           res.end();
         };
-        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        if (this.mode.delayMs > 0) setTimeout(answer, this.mode.delayMs);
         else answer();
       });
     });
@@ -151,7 +212,7 @@ export class Receiver {
     let seen = this.stats.events;
     let progressAt = Date.now();
     while (this.stats.events < events && !cancelled()) {
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 10));
       if (this.stats.events !== seen) {
         seen = this.stats.events;
         progressAt = Date.now();

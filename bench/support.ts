@@ -1,11 +1,12 @@
 /**
  * Shared setup of `npm run bench`: a Temporal server (its own dev server, or TEMPORAL_ADDRESS), the
- * worker process (bench/worker-process.ts), the loopback receiver, and the helpers scenarios share to
- * start subscribers, produce events and measure resources.
+ * service as two processes (the API, `src/main.ts --api-only`, and the worker, bench/worker-process.ts),
+ * the loopback receiver, and the helpers scenarios share to start subscribers, produce events and
+ * measure resources.
  */
 import { makeSubscription as makeTestSubscription } from '../test/support/subscriber';
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +21,16 @@ import { SA } from '../src/temporal/search-attributes';
 import { registerSearchAttributes } from '../src/temporal/setup';
 import { deleteSignal, enqueueUpdate, type BacklogLimits } from '../src/workflows/messages';
 import { subscriberWorkflow, subscriberWorkflowId } from '../src/workflows/subscriber';
+import { ApiProcess } from './api-process';
+import { procCpuMs } from './proc';
 import { nowMs, Receiver } from './receiver';
-import type { ResourceUsage, WorkerProcessConfig, WorkerReply, WorkerRequest } from './worker-process';
+import type {
+  ResourceUsage,
+  WorkerInfo,
+  WorkerProcessConfig,
+  WorkerReply,
+  WorkerRequest,
+} from './worker-process';
 
 export type { ResourceUsage };
 
@@ -65,18 +74,27 @@ export interface CaseResult {
   events?: number;
   /** Delivered (or POSTed) events per second. */
   eventsPerSec?: number;
+  /** Events per second the API accepted (202). */
+  publishedPerSec?: number;
   /** Requests per second: POSTs for HTTP, signals for the signal ceiling. */
   opsPerSec?: number;
   posts?: number;
   meanBatchFill?: number;
   latency?: LatencySummary;
   wallSec?: number;
+  /** Publishes refused: 503 from the API (backlog full), or BacklogFull updates. */
   refusals?: number;
   worker?: ResourceUsage;
+  /** The API process: largest sampled RSS (MiB) and CPU (% of one core); absent without /proc. */
+  api?: { rssMaxMb: number | null; cpuPercent: number | null };
   /** Temporal dev server CPU, % of one core (null with TEMPORAL_ADDRESS). */
   serverCpuPercent?: number | null;
   /** This process (producer + receiver) CPU, % of one core. */
   benchCpuPercent?: number;
+  /** One line printed under the table (what the columns cannot say). */
+  note?: string;
+  /** The measured part, on the monotonic clock (µs, as V8 CPU profiles time their samples). */
+  window?: { fromUs: number; toUs: number };
   /** Anything else worth keeping in the JSON. */
   extra?: Record<string, unknown>;
 }
@@ -84,8 +102,22 @@ export interface CaseResult {
 export interface ScenarioContext {
   env: BenchEnv;
   quick: boolean;
-  /** Backlog limits of the subscribers the scenarios start. */
+  /** Backlog limits of the subscribers the scenarios start directly (not through the API). */
   limits: BacklogLimits;
+  /** `--case` filters (substrings of case labels); empty: every case. */
+  cases: string[];
+  /** `--idle-subs`: how many idle subscriptions the idle scenario registers; absent: its default. */
+  idleSubs?: number;
+}
+
+/** Whether a case runs under the `--case` filters. */
+export function selected(ctx: ScenarioContext, label: string): boolean {
+  return ctx.cases.length === 0 || ctx.cases.some((c) => label.includes(c));
+}
+
+/** The monotonic clock in µs: the time base of V8 CPU profiles (startTime, timeDeltas). */
+export function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }
 
 /** A scenario returns one result per case it ran. */
@@ -141,6 +173,8 @@ let requestIds = 0;
 export class WorkerProcess {
   private pending = new Map<number, (reply: WorkerReply) => void>();
   private exited: Promise<void>;
+  /** Set once the process is ready. */
+  info: WorkerInfo | null = null;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -179,7 +213,10 @@ export class WorkerProcess {
           else resolve();
         };
         const onMessage = (reply: WorkerReply) => {
-          if (reply.type === 'ready') done();
+          if (reply.type === 'ready') {
+            handle.info = reply.info;
+            done();
+          }
           if (reply.type === 'failed') done(new Error(`worker process failed: ${reply.message}`));
         };
         const onExit = (code: number | null) => done(new Error(`worker process exited with code ${code}`));
@@ -208,6 +245,10 @@ export class WorkerProcess {
       });
       this.child.send(req);
     });
+  }
+
+  get pid(): number | null {
+    return this.child.pid ?? null;
   }
 
   /** Opens a resource-measuring window. */
@@ -240,50 +281,68 @@ export class WorkerProcess {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CPU of the Temporal server (Linux /proc; null elsewhere)
+// The environment
 
-let clockTicks: number | null = null;
-
-/** CPU time (user + system) of a process in ms, from /proc/<pid>/stat. */
-function processCpuMs(pid: number): number | null {
-  try {
-    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "pid (comm) ": state is [0], utime [11], stime [12] (man 5 proc: fields 14, 15).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / clockTicks) * 1000;
-  } catch {
-    return null;
-  }
+/** WORKER_MAX_CACHED_WORKFLOWS, as the service reads it (src/config.ts); undefined: the SDK's default. */
+function cacheSize(): number | undefined {
+  const raw = process.env.WORKER_MAX_CACHED_WORKFLOWS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error('WORKER_MAX_CACHED_WORKFLOWS must be an integer >= 0');
+  return n;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The environment
+/** The bench's tenants (each with its own API key and registry); a run suffix keeps them fresh. */
+export const TENANTS = [
+  'e2e-1',
+  'e2e-10',
+  'e2e-100',
+  'fanout',
+  'outage',
+  'idle-1',
+  'idle-2',
+  'idle-3',
+  'idle-4',
+  'idle-5',
+] as const;
+export type TenantName = (typeof TENANTS)[number];
 
 export interface BenchEnv {
   client: Client;
   namespace: string;
-  /** The project's worker's task queue (subscriber workflows). */
+  /** The service's task queue (tenant and subscriber workflows). */
   taskQueue: string;
-  /** The signal sink's task queue (bench/workflows.ts). */
-  sinkTaskQueue: string;
   receiver: Receiver;
   worker: WorkerProcess;
+  api: ApiProcess;
+  /** The tenant id of a bench tenant in this run. */
+  tenant(name: TenantName): string;
   temporal: { address: string; external: boolean; serverPid: number | null; cliVersion: string | null };
-  /** The worker process between start-up and the first scenario (both workers polling, nothing to do). */
+  /** The worker process between start-up and the first scenario (polling, nothing to do). */
   workerIdle: ResourceUsage;
-  /** What the worker process logged (warnings and worse), filled in when the environment closes. */
+  /** The API process's RSS then, MiB. */
+  apiIdleRssMb: number | null;
+  /** Pids of the service's processes (to name CPU profiles); a restarted worker adds one. */
+  pids: { workers: number[]; api: number | null };
+  /** What the worker and API processes logged (warnings and worse), filled in when the environment closes. */
   workerLog: WorkerLogEntry[];
-  /** Runs `fn` and measures worker, server and bench-process CPU (and worker RSS) around it. */
+  apiLog: WorkerLogEntry[];
+  /** Runs `fn` and measures worker, API, server and bench-process CPU (and worker/API RSS) around it. */
   measure<T>(fn: () => Promise<T>): Promise<{ value: T; resources: Resources }>;
+  /** Replaces the worker process by a fresh one (a clean RSS baseline; what a deploy does). */
+  restartWorker(): Promise<void>;
+  /** Starts a signal-sink worker process (bench/workflows.ts) on its own task queue; stop it after. */
+  startSink(): Promise<{ taskQueue: string; stop(): Promise<void> }>;
   /** Stops everything this environment started; safe to call twice, never throws. */
   close(): Promise<void>;
 }
 
 export interface Resources {
   worker: ResourceUsage;
+  api: { rssMaxMb: number | null; cpuPercent: number | null };
   serverCpuPercent: number | null;
   benchCpuPercent: number;
+  window: { fromUs: number; toUs: number };
 }
 
 export interface WorkerLogEntry {
@@ -296,8 +355,8 @@ export interface WorkerLogEntry {
 
 const PINO_LEVELS: Record<number, string> = { 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
-/** The worker's log grouped by level and message; lines that are not pino JSON count as `text`. */
-function summarizeWorkerLog(file: string): WorkerLogEntry[] {
+/** A process's log grouped by level and message; lines that are not pino JSON count as `text`. */
+function summarizeLog(file: string): WorkerLogEntry[] {
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
@@ -356,13 +415,13 @@ export class Cleanups {
 }
 
 /**
- * Starts the Temporal server (unless TEMPORAL_ADDRESS is set), the worker process and the receiver,
- * registering each one's stop in `cleanups` as soon as it runs (so a signal or a failure half-way
- * still stops what was started).
+ * Starts the Temporal server (unless TEMPORAL_ADDRESS is set), the worker and API processes and the
+ * receiver, registering each one's stop in `cleanups` as soon as it runs (so a signal or a failure
+ * half-way still stops what was started).
  */
 export async function startBenchEnv(
   cleanups: Cleanups,
-  options: { profileDir: string | null },
+  options: { profileDir: string | null; apiEnv?: Record<string, string> },
 ): Promise<BenchEnv> {
   const close = () => cleanups.close();
 
@@ -372,6 +431,7 @@ export async function startBenchEnv(
       rmSync(dir, { recursive: true, force: true });
       return Promise.resolve();
     });
+    if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
     const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
 
     let address = process.env.TEMPORAL_ADDRESS ?? '';
@@ -379,15 +439,26 @@ export async function startBenchEnv(
     const external = address !== '';
     if (!external) {
       log('starting a Temporal dev server');
-      const devServer: DevServer = await startDevServer({
-        dataDir: dir,
-        namespace,
-        port: await freePort(),
-        uiPort: await freePort(),
-        logger: createLogger('warn', 'hookline-bench'),
-      });
-      cleanups.push(() => devServer.stop());
-      address = devServer.address;
+      let devServer: DevServer | null = null;
+      // Its ports are picked free but taken a moment later: another process may take one meanwhile
+      // (this machine is shared), so a failed start is tried again on other ports.
+      for (let attempt = 1; !devServer; attempt++) {
+        try {
+          devServer = await startDevServer({
+            dataDir: dir,
+            namespace,
+            port: await freePort(),
+            uiPort: await freePort(),
+            logger: createLogger('warn', 'hookline-bench'),
+          });
+        } catch (err) {
+          if (attempt >= 3) throw err;
+          log(`the dev server did not start (${describeError(err)}); trying again`);
+        }
+      }
+      const started: DevServer = devServer;
+      cleanups.push(() => started.stop());
+      address = started.address;
       serverPid = Number(readFileSync(join(dir, 'temporal.pid'), 'utf8').trim()) || null;
     }
 
@@ -401,54 +472,137 @@ export async function startBenchEnv(
 
     const suffix = Date.now().toString(36);
     const taskQueue = `hookline-bench-${suffix}`;
-    const sinkTaskQueue = `hookline-bench-sink-${suffix}`;
-    log('starting the worker process (bundling workflows)');
-    const worker = await WorkerProcess.start(
-      { address, namespace, taskQueue, sinkTaskQueue },
-      join(dir, 'worker.log'),
-      options.profileDir,
-    );
+    const tenant = (name: TenantName) => `${name}-${suffix}`;
+    log('starting the worker process (bundling workflows) and the API process');
     const workerLog: WorkerLogEntry[] = [];
+    const apiLog: WorkerLogEntry[] = [];
+    // Both at once: the worker spends its start-up bundling, the API compiling the sources.
+    // The worker's log file is shared by its successive processes (see restartWorker).
+    const workerLogFile = join(dir, 'worker.log');
+    const startWorkerProcess = () =>
+      WorkerProcess.start(
+        { role: 'hookline', address, namespace, taskQueue, maxCachedWorkflows: cacheSize() },
+        workerLogFile,
+        options.profileDir,
+      );
+    let worker: WorkerProcess | null = null;
+    const current = () => {
+      if (!worker) throw new Error('the worker process is not running');
+      return worker;
+    };
+    const workerPids: number[] = [];
     cleanups.push(async () => {
-      await worker.stop();
+      // (Null when its start failed: the start stopped it.)
+      await worker?.stop();
       // The log goes with the temporary directory: keep its gist for the report.
-      workerLog.push(...summarizeWorkerLog(worker.logFile));
+      workerLog.push(...summarizeLog(workerLogFile));
       for (const entry of workerLog) log(`worker log: ${entry.count} × ${entry.level}: ${entry.message}`);
     });
+    const [, api] = await Promise.all([
+      (async () => {
+        const started = await startWorkerProcess();
+        worker = started;
+        if (started.pid !== null) workerPids.push(started.pid);
+      })(),
+      (async () => {
+        const a = await ApiProcess.start({
+          address,
+          namespace,
+          taskQueue,
+          port: await freePort(),
+          tenants: TENANTS.map(tenant),
+          logFile: join(dir, 'api.log'),
+          dataDir: join(dir, 'api-data'),
+          profileDir: options.profileDir,
+          env: options.apiEnv,
+        });
+        cleanups.push(async () => {
+          await a.stop();
+          apiLog.push(...summarizeLog(a.logFile));
+          for (const entry of apiLog) log(`api log: ${entry.count} × ${entry.level}: ${entry.message}`);
+        });
+        return a;
+      })(),
+    ]);
 
     // A second's worth of idle samples: the baseline the scenarios' RSS is compared with.
     await sleep(1_000);
-    const workerIdle = await worker.report();
+    const workerIdle = await current().report();
+    const apiIdleRssMb = api.rssMb();
 
     const measure = async <T>(fn: () => Promise<T>) => {
-      await worker.mark();
-      const serverAt = serverPid === null ? null : processCpuMs(serverPid);
+      await current().mark();
+      const serverAt = serverPid === null ? null : procCpuMs(serverPid);
+      const apiAt = api.cpuMs();
       const benchAt = process.cpuUsage();
       const wallAt = performance.now();
-      const value = await fn();
+      const fromUs = monotonicUs();
+      // The API's RSS is sampled from /proc while fn runs.
+      let apiRss = api.rssMb();
+      const sampler = setInterval(() => {
+        const now = api.rssMb();
+        if (now !== null && (apiRss === null || now > apiRss)) apiRss = now;
+      }, 100);
+      let value: T;
+      try {
+        value = await fn();
+      } finally {
+        clearInterval(sampler);
+      }
+      const toUs = monotonicUs();
       const wallMs = performance.now() - wallAt;
-      const serverNow = serverPid === null ? null : processCpuMs(serverPid);
+      const percent = (from: number | null, to: number | null) =>
+        from !== null && to !== null ? round1(((to - from) / wallMs) * 100) : null;
       const bench = process.cpuUsage(benchAt);
       const resources: Resources = {
-        worker: await worker.report(),
-        serverCpuPercent:
-          serverAt !== null && serverNow !== null ? round1(((serverNow - serverAt) / wallMs) * 100) : null,
+        worker: await current().report(),
+        api: { rssMaxMb: apiRss, cpuPercent: percent(apiAt, api.cpuMs()) },
+        serverCpuPercent: serverPid === null ? null : percent(serverAt, procCpuMs(serverPid)),
         benchCpuPercent: round1(((bench.user + bench.system) / 1000 / wallMs) * 100),
+        window: { fromUs, toUs },
       };
       return { value, resources };
+    };
+
+    const restartWorker = async () => {
+      await current().stop();
+      worker = null;
+      const started = await startWorkerProcess();
+      worker = started;
+      if (started.pid !== null) workerPids.push(started.pid);
+      await sleep(1_000);
+    };
+
+    const startSink = async () => {
+      const sinkTaskQueue = `hookline-bench-sink-${Date.now().toString(36)}`;
+      const sink = await WorkerProcess.start(
+        { role: 'sink', address, namespace, taskQueue: sinkTaskQueue },
+        join(dir, 'sink.log'),
+        null,
+      );
+      cleanups.push(() => sink.stop());
+      return { taskQueue: sinkTaskQueue, stop: () => sink.stop() };
     };
 
     return {
       client,
       namespace,
       taskQueue,
-      sinkTaskQueue,
       receiver,
-      worker,
+      get worker() {
+        return current();
+      },
+      api,
+      tenant,
       temporal: { address, external, serverPid, cliVersion: external ? null : temporalCliVersion() },
       workerIdle,
+      apiIdleRssMb,
+      pids: { workers: workerPids, api: api.pid },
       workerLog,
+      apiLog,
       measure,
+      restartWorker,
+      startSink,
       close,
     };
   } catch (err) {

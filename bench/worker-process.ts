@@ -1,28 +1,32 @@
 /**
- * The benchmark's worker process, forked by bench/support.ts so that its RSS and CPU are its own and
- * not mixed with the producer's and the receiver's. It runs:
- * - the project's real worker (startWorker, real activities, workflows bundled from src/workflows,
- *   an HTTP client allowed to reach 127.0.0.0/8), and
- * - a second worker on its own task queue for bench/workflows.ts (the signal sink).
+ * The benchmark's worker processes, forked by bench/support.ts so that their RSS and CPU are their own
+ * and not mixed with the producer's, the receiver's or the API's. One process runs one of:
+ * - `hookline`: the project's real worker (startWorker, real activities and metrics, workflows bundled
+ *   from src/workflows, an HTTP client allowed to reach 127.0.0.0/8): what `--worker-only` runs;
+ * - `sink`: a worker on its own task queue for bench/workflows.ts (the signal ceiling's sink), started
+ *   only for that scenario, so that the hookline worker's RSS is the service's alone.
  *
  * Protocol over the IPC channel: see WorkerRequest / WorkerReply. When the parent goes away (even
  * SIGKILLed) the channel disconnects and this process stops its workers and exits: no orphans.
  */
+import { getHeapStatistics } from 'node:v8';
 import { validateEvents } from '../src/api/ingress-validation';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { createHttpClient } from '../src/delivery/http';
 import { createLogger } from '../src/logger';
+import { createMetrics } from '../src/metrics';
 import { parseAllowedNetworks } from '../src/net/ssrf';
 import { installRuntime } from '../src/temporal/runtime';
 import { startWorker, type WorkerHandle } from '../src/worker';
 
 export interface WorkerProcessConfig {
+  role: 'hookline' | 'sink';
   address: string;
   namespace: string;
-  /** Task queue of the project's worker (subscriber workflows, deliver activity). */
+  /** Task queue: the project's (subscriber workflows, deliver activity) or the signal sink's. */
   taskQueue: string;
-  /** Task queue of the signal-sink worker. */
-  sinkTaskQueue: string;
+  /** The worker's sticky cache size (WORKER_MAX_CACHED_WORKFLOWS); absent: the SDK's default. */
+  maxCachedWorkflows?: number;
 }
 
 /** Resource use of this process over a window opened by `mark`. */
@@ -37,13 +41,26 @@ export interface ResourceUsage {
   cpuSystemMs: number;
   wallMs: number;
   samples: number;
+  /** At the window's end, MiB: the main thread's V8 heap in use, and memory outside V8 heaps that V8
+   * knows of (buffers). The rest of RSS: workflow threads' heaps, the SDK core (Rust), code. */
+  heapUsedMb: number;
+  externalMb: number;
+}
+
+/** Facts about the worker, for the report. */
+export interface WorkerInfo {
+  pid: number;
+  /** The worker's sticky cache size (the SDK's default unless configured). */
+  maxCachedWorkflows: number;
+  /** V8's heap limit of the process, MiB (the SDK derives its default cache size from it). */
+  heapLimitMb: number;
 }
 
 export type WorkerRequest =
   { type: 'mark'; id: number } | { type: 'report'; id: number } | { type: 'stop'; id: number };
 
 export type WorkerReply =
-  | { type: 'ready' }
+  | { type: 'ready'; info: WorkerInfo }
   | { type: 'failed'; message: string }
   | { type: 'marked'; id: number }
   | { type: 'report'; id: number; usage: ResourceUsage }
@@ -71,7 +88,8 @@ function createSampler() {
       rss = [process.memoryUsage().rss];
     },
     report(): ResourceUsage {
-      rss.push(process.memoryUsage().rss);
+      const memory = process.memoryUsage();
+      rss.push(memory.rss);
       const cpu = process.cpuUsage(cpuAt); // µs
       const wallMs = performance.now() - wallAt;
       const round = (n: number) => Math.round(n * 10) / 10;
@@ -83,6 +101,8 @@ function createSampler() {
         cpuSystemMs: Math.round(cpu.system / 1000),
         wallMs: Math.round(wallMs),
         samples: rss.length,
+        heapUsedMb: round(memory.heapUsed / MiB),
+        externalMb: round(memory.external / MiB),
       };
     },
     stop: () => clearInterval(timer),
@@ -98,10 +118,10 @@ async function main(): Promise<void> {
   const logger = createLogger(process.env.HOOKLINE_BENCH_LOG_LEVEL ?? 'warn', 'hookline-bench-worker');
   installRuntime(logger, 'WARN');
 
-  const [mainBundle, sinkBundle] = await Promise.all([
-    bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundlerLogger }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundlerLogger }),
-  ]);
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve(config.role === 'hookline' ? '../src/workflows' : './workflows'),
+    logger: quietBundlerLogger,
+  });
 
   const connection = await NativeConnection.connect({ address: config.address });
   const http = createHttpClient({ allowed: parseAllowedNetworks(['127.0.0.0/8']) });
@@ -112,18 +132,17 @@ async function main(): Promise<void> {
       namespace: config.namespace,
       taskQueue: config.taskQueue,
       logger,
-      deps: { clock: () => new Date(), http, version: 'bench', origin: 'hookline.bench', validateEvents },
-      workflowBundle: { code: mainBundle.code },
-    }),
-  );
-  workers.push(
-    await startWorker({
-      connection,
-      namespace: config.namespace,
-      taskQueue: config.sinkTaskQueue,
-      logger,
-      deps: { clock: () => new Date(), http, version: 'bench', origin: 'hookline.bench', validateEvents },
-      workflowBundle: { code: sinkBundle.code },
+      deps: {
+        clock: () => new Date(),
+        http,
+        version: 'bench',
+        origin: 'hookline.bench',
+        validateEvents,
+        // As in src/main.ts: the service's worker counts deliveries (prom-client, default metrics on).
+        metrics: config.role === 'hookline' ? createMetrics() : undefined,
+      },
+      workflowBundle: { code: bundle.code },
+      maxCachedWorkflows: config.maxCachedWorkflows,
     }),
   );
 
@@ -167,7 +186,14 @@ async function main(): Promise<void> {
   process.on('disconnect', () => {
     void stop().finally(() => process.exit(0));
   });
-  send({ type: 'ready' });
+  send({
+    type: 'ready',
+    info: {
+      pid: process.pid,
+      maxCachedWorkflows: workers[0]!.worker.options.maxCachedWorkflows,
+      heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / MiB),
+    },
+  });
 }
 
 main().catch((err: unknown) => {
