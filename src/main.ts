@@ -77,9 +77,10 @@ async function main(): Promise<void> {
   const connection = await connectWithRetry(address);
   await registerSearchAttributes(connection, config.temporal.namespace);
   if (devServer) await ensureRetention(connection, config.temporal.namespace);
-  else if ((await retentionSeconds(connection, config.temporal.namespace)) < RETENTION_DAYS * 86_400) {
-    // A cluster's namespace is its operators': warn, do not change it. Shorter retention purges event
-    // records (EventGet, publish idempotency) and deleted subscriptions before the 7 days promised.
+  const retention = await retentionSeconds(connection, config.temporal.namespace);
+  if (retention < RETENTION_DAYS * 86_400) {
+    // A cluster's namespace is its operators': warn, do not change it. Event records make up for a
+    // shorter retention by staying open longer; deleted subscriptions' histories go sooner.
     logger.warn(
       { namespace: config.temporal.namespace, wantedDays: RETENTION_DAYS },
       'namespace retention is shorter than 7 days',
@@ -93,7 +94,12 @@ async function main(): Promise<void> {
     dataConverter,
   });
   const allowed = parseAllowedNetworks(config.allowedTargetNetworks);
-  const publisher = new Publisher({ client, taskQueue: config.temporal.taskQueue, logger });
+  const publisher = new Publisher({
+    client,
+    taskQueue: config.temporal.taskQueue,
+    logger,
+    retentionSeconds: retention,
+  });
 
   let worker: WorkerHandle | null = null;
   const http = createHttpClient({ allowed });

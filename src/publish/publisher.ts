@@ -42,6 +42,8 @@ export interface PublisherOptions {
   updateDeadlineMs?: number;
   /** Most events one coalesced update carries. */
   maxEventsPerUpdate?: number;
+  /** The namespace's retention of closed workflows, which sets how long event records stay open. */
+  retentionSeconds?: number;
 }
 
 interface Waiting {
@@ -63,7 +65,7 @@ export class Publisher {
   readonly records: EventRecords;
 
   constructor(private readonly opts: PublisherOptions) {
-    this.records = new EventRecords(opts.client, opts.taskQueue);
+    this.records = new EventRecords(opts.client, opts.taskQueue, opts.retentionSeconds);
     this.routeCacheMs = opts.routeCacheMs ?? 1_000;
     this.updateDeadlineMs = opts.updateDeadlineMs ?? 10_000;
     this.maxEventsPerUpdate = opts.maxEventsPerUpdate ?? 500;

@@ -3,10 +3,11 @@
  *
  * A record is a workflow execution that never runs. It is started with a start delay longer than its
  * execution timeout, so no workflow task is ever scheduled: one write on the server, no work on any
- * worker. Its input holds the record; its id is the key; it stays RUNNING for RECORD_TTL (a second
- * start with the same id is refused), then times out and namespace retention keeps it a while longer
- * (REJECT_DUPLICATE still refuses the id) before the server purges it.
- *
+ * worker. Its input holds the record; its id is the key. It stays RUNNING until its execution timeout,
+ * then the namespace's retention keeps it closed until the server purges it; REJECT_DUPLICATE refuses
+ * its id all that time. The timeout is RECORD_TTL minus that retention, so a record lives 7 days in
+ * all: with the 7-day retention Hookline sets up, it closes as soon as it is written.
+
  * Two shapes:
  * - `hookline-evt-<tenant>-<event id>`: one event whose id the producer chose (or the ingress workflow
  *   assigned). The id must be claimed one by one, since it is the idempotency key.
@@ -23,8 +24,16 @@ import type { EventRecord, PublishRecord } from '../workflows/messages';
 
 /** How long a record holds its id (idempotency) and stays readable for sure (EventGet): 7 days. */
 export const RECORD_TTL_SECONDS = 7 * 24 * 3600;
-/** Longer than the TTL: the execution times out before its first workflow task could be scheduled. */
+/** Longer than any execution timeout: a record times out before a workflow task could be scheduled. */
 const START_DELAY_SECONDS = RECORD_TTL_SECONDS + 24 * 3600;
+
+/**
+ * How long a record stays RUNNING: what the namespace's retention of closed workflows does not cover of
+ * RECORD_TTL, at least 1 second. Retention unknown (0): the whole TTL.
+ */
+export function recordTimeoutSeconds(retentionSeconds: number): number {
+  return Math.max(1, RECORD_TTL_SECONDS - Math.max(0, retentionSeconds));
+}
 /** The workflow type of both shapes; registered (src/workflows/event-record.ts) though it never runs. */
 const RECORD_WORKFLOW_TYPE = 'eventRecordWorkflow';
 
@@ -55,10 +64,16 @@ export function parseGeneratedId(eventId: string): { key: string; index: number 
 }
 
 export class EventRecords {
+  private readonly timeoutSeconds: number;
+
+  /** `retentionSeconds`: the namespace's retention of closed workflows (0 when unknown). */
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
-  ) {}
+    retentionSeconds = 0,
+  ) {
+    this.timeoutSeconds = recordTimeoutSeconds(retentionSeconds);
+  }
 
   /** Claims one producer-chosen id; false when it was recorded before (a duplicate). */
   async claim(record: EventRecord): Promise<boolean> {
@@ -110,7 +125,7 @@ export class EventRecords {
         taskQueue: this.taskQueue,
         args: [record],
         startDelay: `${START_DELAY_SECONDS} seconds`,
-        workflowExecutionTimeout: `${RECORD_TTL_SECONDS} seconds`,
+        workflowExecutionTimeout: `${this.timeoutSeconds} seconds`,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
         staticSummary: summary,
