@@ -46,7 +46,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only <scenario>]... [--case 
   --quick              smaller runs (the whole run under 2 minutes)
   --only <scenario>    run only this scenario (repeatable); one of: ${Object.keys(SCENARIOS).join(', ')}
   --case <substring>   e2e: run only the cases whose label contains it (repeatable), e.g. "10 subs, 100/req"
-  --idle-subs <n>      idle: register n subscriptions (default 2,000; 200 with --quick; the issue's
+  --idle-subs <n>      idle: register n subscriptions (default 2,000; 100 with --quick; the issue's
                        figure is 10,000, which takes ~8 minutes to register on a shared 2-core machine)
   --backlog-bytes <n>  maxBytes of the subscribers workflow-only starts (default ${BENCH_LIMITS.maxBytes})
   --profile            CPU profiles of the worker and API processes (every thread) into

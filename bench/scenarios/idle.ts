@@ -32,7 +32,7 @@ const CONCURRENCY_PER_TENANT = 8;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 export const idle: Scenario = async ({ env, quick, idleSubs }) => {
-  const wanted = idleSubs ?? (quick ? 200 : DEFAULT_FULL);
+  const wanted = idleSubs ?? (quick ? 100 : DEFAULT_FULL);
   // At most PER_TENANT per tenant, spread evenly.
   const tenants = Math.ceil(wanted / PER_TENANT);
   if (tenants > 5) throw new Error(`at most ${5 * PER_TENANT} idle subscriptions (5 bench tenants)`);

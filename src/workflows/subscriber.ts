@@ -149,19 +149,12 @@ export async function subscriberWorkflow(input: SubscriberInput): Promise<void> 
   };
 
   /**
-   * Tells the worker's metrics the backlog (a sink: no command, skipped during replay). Coalesced to
-   * one report per activation however many handlers ran in it: the microtask runs before the
-   * activation completes. A deleted subscription's gauge is removed, not set.
+   * Tells the worker's metrics the backlog (a sink: no command, skipped during replay). A deleted
+   * subscription's gauge is removed, not set. Called directly, not coalesced through a microtask:
+   * the worker records a stack trace for every promise a workflow creates (its stack-trace query),
+   * and that cost far more per activation than one more sink call (README, Performance).
    */
-  let backlogReportQueued = false;
-  const reportBacklog = () => {
-    if (backlogReportQueued) return;
-    backlogReportQueued = true;
-    void Promise.resolve().then(() => {
-      backlogReportQueued = false;
-      sinks.metrics.backlog(sub.id, deleted ? null : queuedCount(state));
-    });
-  };
+  const reportBacklog = () => sinks.metrics.backlog(sub.id, deleted ? null : queuedCount(state));
 
   const queueEvents = (events: HooklineEvent[]) => {
     const result = enqueue(state, events, Date.now());
@@ -334,7 +327,7 @@ export async function subscriberWorkflow(input: SubscriberInput): Promise<void> 
     // Every handler is synchronous, but an update's completion reaches history a few microtasks after its
     // handler returns. Commands this loop issues (schedule a delivery, start a timer) must follow it, or
     // their order would depend on whether the run was cached and the history would not replay.
-    await condition(allHandlersFinished);
+    if (!allHandlersFinished()) await condition(allHandlersFinished);
     reportBacklog();
     // Dead letters are kept 7 days (workflow time); continue-as-new below never carries an expired one.
     purgeExpiredDeadLetters(state, Date.now());
