@@ -21,6 +21,8 @@ const KEY = 'faults-kill-service-key-0123456789';
 /** Events accepted before the first crash; with a slow receiver most of them are still queued. */
 const BEFORE_CRASH = 600;
 const TOTAL = 800;
+/** Deliveries accepted and not yet acknowledged when the first crash comes (issue #8: 500+). */
+const IN_FLIGHT = 500;
 
 describe('SIGKILL of the whole service under load, then a restart on the same DATA_DIR', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hookline-faults-kill-'));
@@ -29,6 +31,7 @@ describe('SIGKILL of the whole service under load, then a restart on the same DA
   const started: ServiceProcess[] = [];
 
   afterAll(async () => {
+    Producer.abortAll();
     for (const s of started) killGroup(s.pid);
     const leftover = devServerPid(dataDir);
     if (leftover && alive(leftover)) process.kill(leftover, 'SIGKILL');
@@ -56,9 +59,9 @@ describe('SIGKILL of the whole service under load, then a restart on the same DA
       return s;
     };
 
-    // A slow receiver: 150 ms per POST, so hundreds of events wait in the queues when the crash comes.
+    // A slow receiver: 300 ms per POST, so hundreds of events wait in the queues when the crash comes.
     receiver = await FaultReceiver.start();
-    receiver.behave = () => ({ kind: 'answer', status: 200, delayMs: 150 });
+    receiver.behave = () => ({ kind: 'answer', status: 200, delayMs: 300 });
     service = await start();
     const subs = [
       await subscribe(baseUrl, KEY, `${receiver.url}/small`, { maxBatchSize: 10 }),
@@ -81,9 +84,12 @@ describe('SIGKILL of the whole service under load, then a restart on the same DA
     // Crash 1: the node process alone (as the OOM killer does): its dev server lives on as an orphan
     // holding the SQLite file and the ports, until the next start stops it through temporal.pid.
     await until(
-      () => producer.sent >= BEFORE_CRASH && receiver.posts.filter((p) => p.answered === 200).length >= 10,
+      () =>
+        producer.sent >= BEFORE_CRASH &&
+        receiver.posts.filter((p) => p.answered === 200).length >= 10 &&
+        ledger.outstanding(receiver.posts) >= IN_FLIGHT,
       120_000,
-      'load before the first crash',
+      `${IN_FLIGHT}+ deliveries in flight before the first crash`,
     );
     const inFlightAtCrash1 = ledger.outstanding(receiver.posts);
     const orphan = devServerPid(dataDir)!;
@@ -107,6 +113,8 @@ describe('SIGKILL of the whole service under load, then a restart on the same DA
     down = false;
     const recoveredAt = Date.now();
 
+    // The whole load is published before the drain starts, so every run checks TOTAL events.
+    await producer.waitForAccepted(TOTAL, 180_000);
     const verdict = await drainAndCheck({
       name: 'kill-service',
       ledger,
@@ -127,7 +135,7 @@ describe('SIGKILL of the whole service under load, then a restart on the same DA
     });
     expect(verdict.violations).toEqual([]);
     expect(verdict.total.delivered).toBe(TOTAL * subs.length);
-    expect(inFlightAtCrash1).toBeGreaterThanOrEqual(500);
+    expect(inFlightAtCrash1).toBeGreaterThanOrEqual(IN_FLIGHT);
 
     service.child.kill('SIGTERM');
     expect(await service.exited).toBe(0);

@@ -50,12 +50,23 @@ export class Producer {
   acceptedDuringFault = 0;
   faultActive: () => boolean = () => false;
   private stopping = false;
+  private aborted = false;
   private running: Promise<void> | null = null;
   error: Error | null = null;
 
   constructor(private readonly opts: ProducerOptions) {}
 
+  /** Producers started and not yet stopped (see `abortAll`). */
+  private static readonly live = new Set<Producer>();
+
+  /** Aborts every producer still running: call it in `afterAll`, so a failed test leaves none behind. */
+  static abortAll(): void {
+    for (const p of Producer.live) p.abort();
+    Producer.live.clear();
+  }
+
   start(): this {
+    Producer.live.add(this);
     this.running = this.loop().catch((err: unknown) => {
       this.error = err instanceof Error ? err : new Error(String(err));
     });
@@ -65,8 +76,18 @@ export class Producer {
   /** Stops after the request in progress has been accepted. */
   async stop(): Promise<void> {
     this.stopping = true;
+    Producer.live.delete(this);
     await this.running;
     if (this.error) throw this.error;
+  }
+
+  /**
+   * Gives up at once, the batch in progress included (a failed test's clean-up: `stop()` would wait
+   * for a 202 that a dead service never sends).
+   */
+  abort(): void {
+    this.stopping = true;
+    this.aborted = true;
   }
 
   /** Resolves once `count` events are accepted (or the producer stopped). */
@@ -103,6 +124,7 @@ export class Producer {
     });
     const first = Date.now();
     for (;;) {
+      if (this.aborted) return;
       let res: Response;
       try {
         res = await fetch(`${this.opts.baseUrl()}/v1/events`, {

@@ -16,6 +16,10 @@ export interface Post {
   at: number;
   /** Status the receiver sent, once the answer was written out completely; null until (or if never). */
   answered: number | null;
+  /** ms since the epoch when the exchange ended (answer done, or the sender hung up); null while open. */
+  closedAt: number | null;
+  /** Body bytes handed to the socket (big, endless and trickle bodies only). */
+  bytesOut: number;
 }
 
 /** How to answer one POST. */
@@ -46,7 +50,6 @@ export class FaultReceiver {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private bigBody: Buffer | null = null;
   port = 0;
 
   private constructor(readonly host: string) {}
@@ -104,7 +107,10 @@ export class FaultReceiver {
         eventIds: (body.events ?? []).map((e) => e.id),
         at: Date.now(),
         answered: null,
+        closedAt: null,
+        bytesOut: 0,
       };
+      res.once('close', () => (post.closedAt = Date.now()));
       this.posts.push(post);
       this.answer(this.behave(post), post, res);
     });
@@ -126,17 +132,31 @@ export class FaultReceiver {
       case 'hang':
         return;
       case 'big': {
-        if (this.bigBody?.length !== b.bytes) this.bigBody = Buffer.alloc(b.bytes, 'y');
+        // Written in chunks as the socket takes them, so `bytesOut` shows how far the sender read
+        // (plus what socket buffers hold); 'finish' is no proof of that, it fires once the last chunk
+        // is handed over.
         finished(b.status);
         res.writeHead(b.status, { 'content-type': 'text/plain', 'content-length': String(b.bytes) });
-        res.end(this.bigBody);
+        const pump = () => {
+          while (!res.destroyed && post.bytesOut < b.bytes) {
+            const chunk = CHUNK.subarray(0, Math.min(CHUNK.length, b.bytes - post.bytesOut));
+            post.bytesOut += chunk.length;
+            if (!res.write(chunk)) return;
+          }
+          if (!res.destroyed && !res.writableEnded) res.end();
+        };
+        res.on('drain', pump);
+        pump();
         return;
       }
       case 'endless': {
         res.writeHead(b.status, { 'content-type': 'text/plain' });
         // Write while the socket takes it; stop when the sender hangs up.
         const pump = () => {
-          while (!res.destroyed && res.write(CHUNK));
+          while (!res.destroyed) {
+            post.bytesOut += CHUNK.length;
+            if (!res.write(CHUNK)) break;
+          }
         };
         res.on('drain', pump);
         pump();
@@ -147,6 +167,7 @@ export class FaultReceiver {
         const tick = () => {
           if (res.destroyed) return;
           res.write('.');
+          post.bytesOut++;
           this.later(tick, b.everyMs);
         };
         tick();
