@@ -42,6 +42,13 @@ export interface PublisherOptions {
   updateDeadlineMs?: number;
   /** Most events one coalesced update carries. */
   maxEventsPerUpdate?: number;
+  /**
+   * ms a subscriber that missed the update deadline is sent events by signal at once, without trying
+   * an update first: while no worker runs, publishing keeps answering instead of waiting every time.
+   */
+  signalModeMs?: number;
+  /** ms a publish waits for a stale routing table to be refreshed before it routes by the stale one. */
+  routeRefreshWaitMs?: number;
   /** The namespace's retention of closed workflows, which sets how long event records stay open. */
   retentionSeconds?: number;
 }
@@ -62,6 +69,10 @@ export class Publisher {
   private readonly routeCacheMs: number;
   private readonly updateDeadlineMs: number;
   private readonly maxEventsPerUpdate: number;
+  private readonly signalModeMs: number;
+  private readonly routeRefreshWaitMs: number;
+  /** Subscribers that missed the update deadline: until when they get signals without an update. */
+  private readonly signalUntil = new Map<string, number>();
   readonly records: EventRecords;
 
   constructor(private readonly opts: PublisherOptions) {
@@ -69,6 +80,8 @@ export class Publisher {
     this.routeCacheMs = opts.routeCacheMs ?? 1_000;
     this.updateDeadlineMs = opts.updateDeadlineMs ?? 10_000;
     this.maxEventsPerUpdate = opts.maxEventsPerUpdate ?? 500;
+    this.signalModeMs = opts.signalModeMs ?? 15_000;
+    this.routeRefreshWaitMs = opts.routeRefreshWaitMs ?? 1_000;
   }
 
   /** Forget the cached routing table, after this process changed the registry. */
@@ -155,8 +168,28 @@ export class Publisher {
     return new Set(events.filter((_, i) => exists[i]).map((e) => e.id));
   }
 
-  /** The tenant's routing table, cached briefly; concurrent callers share one query. */
+  /**
+   * The tenant's routing table, cached briefly; concurrent callers share one query. A query needs a
+   * worker: when the refresh of a stale table does not answer quickly, route by the stale table (the
+   * refresh goes on and replaces it when it answers).
+   */
   private async routingTable(tenant: string): Promise<RoutingTable> {
+    const cached = this.routes.get(tenant);
+    if (cached && Date.now() - cached.at < this.routeCacheMs) return cached.table;
+    const load = this.loadRoutingTable(tenant);
+    if (!cached) return load;
+    let timer: NodeJS.Timeout | undefined;
+    const stale = new Promise<RoutingTable>((resolve) => {
+      timer = setTimeout(() => resolve(cached.table), this.routeRefreshWaitMs);
+    });
+    try {
+      return await Promise.race([load, stale]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async loadRoutingTable(tenant: string): Promise<RoutingTable> {
     const cached = this.routes.get(tenant);
     if (cached && Date.now() - cached.at < this.routeCacheMs) return cached.table;
     let load = this.routeLoads.get(tenant);
@@ -227,6 +260,12 @@ export class Publisher {
 
   private async send(subscriptionId: string, events: HooklineEvent[]): Promise<void> {
     const handle = this.opts.client.workflow.getHandle(subscriberWorkflowId(subscriptionId));
+    if (Date.now() < (this.signalUntil.get(subscriptionId) ?? 0)) {
+      // It missed the deadline lately (no worker, most likely): do not make every publish wait for it.
+      await handle.signal(eventsSignal, { events });
+      return;
+    }
+    this.signalUntil.delete(subscriptionId);
     const update = handle.executeUpdate(enqueueUpdate, { args: [{ events }] });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
@@ -241,6 +280,7 @@ export class Publisher {
     // No worker took the update in time: the signal is durable without one. Should the update still
     // land later, the subscriber drops the repeated ids.
     update.catch(() => undefined);
+    this.signalUntil.set(subscriptionId, Date.now() + this.signalModeMs);
     this.opts.logger.warn(
       { subscriptionId, events: events.length },
       'subscriber slow to answer; queued by signal',

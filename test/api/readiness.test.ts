@@ -1,0 +1,46 @@
+import { Client, Connection } from '@temporalio/client';
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { startServer, type RunningServer } from '../../src/api/app';
+import { loadConfig } from '../../src/config';
+import { testLogger } from '../support/temporal';
+
+/**
+ * /readyz with Temporal unreachable: a TCP port that accepts connections and never speaks gRPC, as a
+ * hung or half-dead frontend does. The answer must be a prompt 503, not a request left hanging.
+ */
+describe('GET /readyz when Temporal does not answer', () => {
+  let blackHole: Server;
+  let connection: Connection;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    blackHole = createServer(() => undefined);
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(blackHole.address() as AddressInfo).port}`;
+    connection = Connection.lazy({ address });
+    const client = new Client({ connection });
+    const config = loadConfig({ API_KEYS: 'acme:acme-key-0123456789abcdef', LOG_LEVEL: 'silent' });
+    server = await startServer({
+      config,
+      client,
+      logger: testLogger,
+      apiKeys: config.apiKeys!,
+      publisher: undefined as never,
+      subscriptions: undefined as never,
+      workerReady: () => Promise.resolve(true),
+      port: 0,
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await connection?.close().catch(() => undefined);
+    blackHole?.close();
+  });
+
+  it('answers 503 with the failed check', async () => {
+    const res = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'not_ready', checks: { temporal: false, worker: false } });
+  });
+});
