@@ -59,11 +59,15 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
+/** ms before a failed refresh of a routing table is tried again (the stale table routes meanwhile). */
+const ROUTE_RETRY_MS = 5_000;
+
 /** Retry-After of a 503 for a full backlog: enough for a few batches to drain. */
 const BACKLOG_RETRY_AFTER_SECONDS = 5;
 
 export class Publisher {
-  private readonly routes = new Map<string, { table: RoutingTable; at: number }>();
+  /** Routing tables by tenant: when loaded, and until when a failed refresh is not tried again. */
+  private readonly routes = new Map<string, { table: RoutingTable; at: number; retryAt?: number }>();
   private readonly routeLoads = new Map<string, Promise<RoutingTable>>();
   private readonly queues = new Map<string, Waiting[]>();
   private readonly routeCacheMs: number;
@@ -176,6 +180,8 @@ export class Publisher {
   private async routingTable(tenant: string): Promise<RoutingTable> {
     const cached = this.routes.get(tenant);
     if (cached && Date.now() - cached.at < this.routeCacheMs) return cached.table;
+    // A refresh failed lately, or one is still waiting for an answer: do not wait for the registry again.
+    if (cached && (Date.now() < (cached.retryAt ?? 0) || this.routeLoads.has(tenant))) return cached.table;
     const load = this.loadRoutingTable(tenant);
     if (!cached) return load;
     let timer: NodeJS.Timeout | undefined;
@@ -206,6 +212,7 @@ export class Publisher {
           // No worker to answer: route by the last table known here rather than refuse the publish.
           if (cached) {
             this.opts.logger.warn({ err, tenant }, 'registry did not answer; routing by the cached table');
+            this.routes.set(tenant, { ...cached, retryAt: Date.now() + ROUTE_RETRY_MS });
             return cached.table;
           }
           throw err;
