@@ -1,4 +1,5 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
+import { utf8Length } from '../workflows/state';
 
 /**
  * Custom search attributes on subscriber workflows, so operators can filter in the Web UI
@@ -28,22 +29,7 @@ export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'KeywordList'> =
  */
 export const SEARCH_ATTRIBUTE_VALUE_MAX_BYTES = 2048;
 
-/** UTF-8 bytes of a string (no TextEncoder: this module runs in the workflow sandbox too). */
-function utf8Bytes(s: string): number {
-  let bytes = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-const fits = (value: unknown) => utf8Bytes(JSON.stringify(value)) <= SEARCH_ATTRIBUTE_VALUE_MAX_BYTES;
+const fits = (value: unknown) => utf8Length(JSON.stringify(value)) <= SEARCH_ATTRIBUTE_VALUE_MAX_BYTES;
 
 /** A keyword value cut (never inside a surrogate pair) to the longest prefix whose JSON form fits. */
 export function boundedKeyword(value: string): string {
