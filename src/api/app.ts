@@ -117,19 +117,32 @@ export interface RunningServer {
 const MAX_HEADER_BYTES = 64 * 1024;
 
 /** Starts the API on `port` (0 for a free one). */
-export async function startServer(deps: AppDeps & { port: number }): Promise<RunningServer> {
-  const app = createApp(deps);
+export function startServer(deps: AppDeps & { port: number }): Promise<RunningServer> {
+  // Bounded request handling: slow-loris bodies and idle sockets do not pile up.
+  return listen(createApp(deps), deps.port, {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 15_000,
+  });
+}
+
+/** Serves `app` on `port` (0 for a free one) with the given bounds; `stop` also ends idle sockets. */
+export async function listen(
+  app: Express,
+  port: number,
+  bounds: { maxHeaderSize?: number; requestTimeoutMs: number; headersTimeoutMs: number },
+): Promise<RunningServer> {
+  const options = bounds.maxHeaderSize === undefined ? {} : { maxHeaderSize: bounds.maxHeaderSize };
   const server: Server = await new Promise((resolve, reject) => {
-    const s = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app).listen(deps.port, () => resolve(s));
+    const s = createServer(options, app).listen(port, () => resolve(s));
     s.once('error', reject);
   });
-  // Bounded request handling: slow-loris bodies and idle sockets do not pile up.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 15_000;
-  const port = (server.address() as AddressInfo).port;
+  server.requestTimeout = bounds.requestTimeoutMs;
+  server.headersTimeout = bounds.headersTimeoutMs;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
