@@ -24,8 +24,16 @@ export function spawnService(env: Record<string, string>, args: string[] = []): 
   return { child, output: () => out, exited };
 }
 
-/** Polls `url` until it answers `status`, or fails after `timeoutMs`. */
-export async function waitForStatus(url: string, status: number, timeoutMs: number, proc?: ServiceProcess) {
+/**
+ * Polls `url` until it answers `status`, or fails after `timeoutMs`; fails early when `proc` exits.
+ * Each request waits 5 s at most, so a hung server cannot hold a poll past the deadline.
+ */
+export async function waitForStatus(
+  url: string,
+  status: number,
+  timeoutMs: number,
+  proc?: Pick<ServiceProcess, 'child' | 'output'>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -33,7 +41,7 @@ export async function waitForStatus(url: string, status: number, timeoutMs: numb
       throw new Error(`service exited with ${proc.child.exitCode}:\n${proc.output()}`);
     }
     try {
-      const res = await fetch(url);
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       last = `${res.status}`;
       if (res.status === status) return;
     } catch (err) {

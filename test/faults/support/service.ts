@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../support/global-setup';
-import { sleep } from './env';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -58,32 +57,7 @@ export function killGroup(pid: number): void {
   }
 }
 
-/** Polls `url` until it answers `status`; fails early when `proc` exits. */
-export async function waitForStatus(
-  url: string,
-  status: number,
-  timeoutMs: number,
-  proc?: ServiceProcess,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (proc && proc.child.exitCode !== null) {
-      throw new Error(`service exited with ${proc.child.exitCode}:\n${proc.output()}`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-      last = `${res.status}`;
-      if (res.status === status) return;
-    } catch (err) {
-      last = String(err);
-    }
-    await sleep(250);
-  }
-  throw new Error(
-    `${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})\n${proc?.output() ?? ''}`,
-  );
-}
+export { waitForStatus } from '../../support/service-process';
 
 /** Resident set size of a process in MB (from /proc), or null when it is gone. */
 export function rssMb(pid: number): number | null {
