@@ -76,8 +76,9 @@ async function main(): Promise<void> {
 
   const connection = await connectWithRetry(address);
   await registerSearchAttributes(connection, config.temporal.namespace);
-  if (devServer) await ensureRetention(connection, config.temporal.namespace);
-  const retention = await retentionSeconds(connection, config.temporal.namespace);
+  const retention = devServer
+    ? await ensureRetention(connection, config.temporal.namespace)
+    : await retentionSeconds(connection, config.temporal.namespace);
   if (retention < RETENTION_DAYS * 86_400) {
     // A cluster's namespace is its operators': warn, do not change it. Event records make up for a
     // shorter retention by staying open longer; deleted subscriptions' histories go sooner.

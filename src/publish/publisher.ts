@@ -195,9 +195,9 @@ export class Publisher {
     }
   }
 
+  /** Asks the registry for the table (one query at a time per tenant); only `routingTable` calls it. */
   private async loadRoutingTable(tenant: string): Promise<RoutingTable> {
     const cached = this.routes.get(tenant);
-    if (cached && Date.now() - cached.at < this.routeCacheMs) return cached.table;
     let load = this.routeLoads.get(tenant);
     if (!load) {
       load = this.opts.client.workflow

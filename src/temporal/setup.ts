@@ -59,13 +59,15 @@ export async function retentionSeconds(connection: Connection, namespace: string
 /**
  * Sets the namespace's retention to RETENTION_DAYS if it is shorter. Used on the embedded dev server,
  * which creates its namespace with a shorter default; a cluster's namespace is its operators' (the
- * compose file creates it with 7 days).
+ * compose file creates it with 7 days). Answers the retention in effect, in seconds.
  */
-export async function ensureRetention(connection: Connection, namespace: string): Promise<void> {
+export async function ensureRetention(connection: Connection, namespace: string): Promise<number> {
   const wanted = RETENTION_DAYS * 24 * 3600;
-  if ((await retentionSeconds(connection, namespace)) >= wanted) return;
+  const current = await retentionSeconds(connection, namespace);
+  if (current >= wanted) return current;
   await connection.workflowService.updateNamespace({
     namespace,
     config: { workflowExecutionRetentionTtl: msToTs(wanted * 1000) },
   });
+  return wanted;
 }
