@@ -152,6 +152,7 @@ export class SubscriptionService {
       id,
       tenant,
       url,
+      name: null,
       eventTypes: input.eventTypes,
       subject: input.subject ?? null,
       categories: input.categories ?? null,

@@ -40,6 +40,8 @@ export interface Subscription extends SubscriptionFilter {
   id: string;
   tenant: string;
   url: string;
+  /** For people (at most 200 characters); null when not given. */
+  name: string | null;
   format: DeliveryFormat;
   status: SubscriptionStatus;
   requireValidation: boolean;

@@ -137,27 +137,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
           '(add it to PAYLOAD_DECRYPTION_KEYS)',
       );
     }
-    const data = Buffer.from(payload.data ?? new Uint8Array());
-    if (data.length < IV_BYTES + TAG_BYTES) {
-      throw new PayloadDecryptionError(`encrypted payload (key id "${id}") is truncated`);
-    }
-    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES), {
-      authTagLength: TAG_BYTES,
-    });
-    decipher.setAAD(utf8(id));
-    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-    let plain: Buffer;
-    try {
-      plain = Buffer.concat([
-        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
-    } catch (err) {
-      throw new PayloadDecryptionError(
-        `encrypted payload (key id "${id}") failed authentication: tampered, or a different key under this id`,
-        { cause: err },
-      );
-    }
+    const plain = openSealed(key, id, Buffer.from(payload.data ?? new Uint8Array()), 'encrypted payload');
     const inner = temporal.api.common.v1.Payload.decode(plain);
     return { metadata: inner.metadata ?? {}, data: inner.data ?? new Uint8Array() };
   }
@@ -168,16 +148,47 @@ function encrypt(key: EncryptionKey, payload: Payload): Payload {
     metadata: payload.metadata,
     data: payload.data,
   }).finish();
-  // A random 96-bit IV per payload: GCM's limit of ~2^32 messages per key under random IVs is far off
-  // for one deployment's payloads, and rotation resets it.
+  return {
+    metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA_KEY]: utf8(key.id) },
+    data: seal(key, plain),
+  };
+}
+
+/**
+ * AES-256-GCM of `plain` under `key`: IV (12 random bytes) ‖ ciphertext ‖ tag (16 bytes), the key id as
+ * additional authenticated data. A random 96-bit IV per message: GCM's limit of ~2^32 messages per key
+ * under random IVs is far off for one deployment, and rotation resets it. Also used by the store for
+ * its sealed columns (src/store/sealing.ts).
+ */
+export function seal(key: EncryptionKey, plain: Uint8Array): Buffer {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key.key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(utf8(key.id));
   const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-  return {
-    metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA_KEY]: utf8(key.id) },
-    data: Buffer.concat([iv, body, cipher.getAuthTag()]),
-  };
+  return Buffer.concat([iv, body, cipher.getAuthTag()]);
+}
+
+/** The plain bytes of `seal`'s output under key `id`; throws PayloadDecryptionError naming `what`. */
+export function openSealed(key: KeyObject, id: string, data: Buffer, what: string): Buffer {
+  if (data.length < IV_BYTES + TAG_BYTES) {
+    throw new PayloadDecryptionError(`${what} (key id "${id}") is truncated`);
+  }
+  const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES), {
+    authTagLength: TAG_BYTES,
+  });
+  decipher.setAAD(utf8(id));
+  decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+  try {
+    return Buffer.concat([
+      decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
+  } catch (err) {
+    throw new PayloadDecryptionError(
+      `${what} (key id "${id}") failed authentication: tampered, or a different key under this id`,
+      { cause: err },
+    );
+  }
 }
 
 /** The codec for these keys, or null when encryption is off (plain JSON payloads). */

@@ -6,6 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { findTemporalBinary } from '../../src/temporal/binaries';
 import { registerSearchAttributes } from '../../src/temporal/setup';
+import { startTestPostgres, type TestPostgres } from './postgres';
 
 /** A free TCP port on loopback (released right away; the race with other processes is acceptable here). */
 export async function freePort(): Promise<number> {
@@ -51,6 +52,14 @@ export default async function globalSetup(): Promise<void> {
   }
   await registerSearchAttributes(env.connection, 'default');
   (globalThis as { __temporalEnv?: TestWorkflowEnvironment }).__temporalEnv = env;
+
+  // PostgreSQL: the one named by TEST_DATABASE_URL, or a private cluster for this run.
+  if (process.env.TEST_DATABASE_URL) process.env.HOOKLINE_TEST_PG_URL = process.env.TEST_DATABASE_URL;
+  else {
+    const postgres = await startTestPostgres(await freePort());
+    (globalThis as { __testPostgres?: TestPostgres }).__testPostgres = postgres;
+    process.env.HOOKLINE_TEST_PG_URL = postgres.url;
+  }
 
   const dir = mkdtempSync(join(tmpdir(), 'hookline-test-'));
   const bundle = await bundleWorkflowCode({

@@ -13,6 +13,7 @@ export function makeSubscription(overrides: Partial<Subscription> = {}): Subscri
     id: `sub_${randomUUID().replace(/-/g, '')}`,
     tenant: 'test',
     url: 'http://127.0.0.1:1/hooks',
+    name: null,
     eventTypes: ['*'],
     subject: null,
     categories: null,

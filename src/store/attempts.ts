@@ -1,0 +1,84 @@
+/** The deliveries log: every attempt of the last 7 days, newest first, paged by an opaque cursor. */
+import type { Db } from './database';
+import { decodeIntCursor, encodeCursor } from './cursor';
+import { BadCursorError } from './errors';
+
+export interface DeliveryAttempt {
+  msgId: string;
+  eventIds: string[];
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  errorClass: string | null;
+  durationMs: number;
+  at: string;
+}
+
+export interface AttemptPageQuery {
+  limit: number;
+  cursor?: string;
+  outcome?: 'succeeded' | 'failed';
+}
+
+const CURSOR = 'att';
+
+export class AttemptRows {
+  constructor(private readonly db: Db) {}
+
+  async page(
+    subscriptionId: string,
+    q: AttemptPageQuery,
+  ): Promise<{ data: DeliveryAttempt[]; nextCursor: string | null }> {
+    const before = q.cursor === undefined ? null : decodeIntCursor(CURSOR, q.cursor);
+    if (q.cursor !== undefined && before === null) throw new BadCursorError('not a cursor of this list');
+    let query = this.db
+      .selectFrom('attempts')
+      .selectAll()
+      .where('subscription_id', '=', subscriptionId)
+      .orderBy('pk', 'desc')
+      .limit(q.limit + 1);
+    if (before !== null) query = query.where('pk', '<', before);
+    if (q.outcome) query = query.where('ok', '=', q.outcome === 'succeeded' ? 1 : 0);
+    const rows = await query.execute();
+    const page = rows.slice(0, q.limit);
+    const ids = await this.eventIds(subscriptionId, page);
+    return {
+      data: page.map((r) => ({
+        msgId: r.msg_id,
+        eventIds: ids(r.first_seq, r.last_seq),
+        attempt: r.attempt,
+        statusCode: r.status_code,
+        error: r.error,
+        errorClass: r.error_class,
+        durationMs: r.duration_ms,
+        at: new Date(r.at).toISOString(),
+      })),
+      nextCursor: rows.length > q.limit ? encodeCursor(CURSOR, page.at(-1)!.pk) : null,
+    };
+  }
+
+  /** Event ids by sequence range, for the attempts of one page (one query over the page's span). */
+  private async eventIds(subscriptionId: string, page: { first_seq: number; last_seq: number }[]) {
+    if (page.length === 0) return () => [];
+    const low = Math.min(...page.map((p) => p.first_seq));
+    const high = Math.max(...page.map((p) => p.last_seq));
+    const rows = await this.db
+      .selectFrom('queue_entries as e')
+      .innerJoin('events as ev', 'ev.pk', 'e.event_pk')
+      .select(['e.seq', 'ev.event_id'])
+      .where('e.subscription_id', '=', subscriptionId)
+      .where('e.seq', '>=', low)
+      .where('e.seq', '<=', high)
+      .orderBy('e.seq')
+      .execute();
+    const bySeq = new Map(rows.map((r) => [r.seq, r.event_id]));
+    return (first: number, last: number) => {
+      const out: string[] = [];
+      for (let s = first; s <= last; s++) {
+        const id = bySeq.get(s);
+        if (id !== undefined) out.push(id);
+      }
+      return out;
+    };
+  }
+}
