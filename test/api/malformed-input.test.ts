@@ -1,3 +1,4 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { startTestApp, type TestApp } from '../support/app';
 import { capturingLogger, WARN, type LogRecord } from '../support/logs';
 
@@ -22,6 +23,49 @@ describe('malformed input', () => {
   afterEach(() => {
     const loud = records.filter((r: LogRecord) => r.level > WARN || JSON.stringify(r).includes('"stack"'));
     expect(loud).toEqual([]);
+  });
+
+  describe('Content-Encoding', () => {
+    const json = JSON.stringify({ type: 'compressed', data: { ok: true } });
+
+    it.each(['gzip', 'br', 'deflate'])(
+      'answers 400 to a body that claims %s but is not',
+      async (encoding) => {
+        const res = await app.call('POST', '/v1/events', {
+          raw: json,
+          headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        });
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual(envelope('validation_failed'));
+        expect(res.body.error.message).toContain(encoding);
+      },
+    );
+
+    it.each([
+      ['gzip', gzipSync],
+      ['br', brotliCompressSync],
+      ['deflate', deflateSync],
+    ] as const)('reads a body that really is %s', async (encoding, compress) => {
+      const res = await fetch(`${app.url}/v1/events`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer acme-key-0123456789abcdef',
+          'content-type': 'application/json',
+          'content-encoding': encoding,
+        },
+        body: compress(Buffer.from(json)),
+      });
+      expect(res.status).toBe(202);
+    });
+
+    it('answers 415 to an encoding it does not know', async () => {
+      const res = await app.call('POST', '/v1/events', {
+        raw: json,
+        headers: { 'content-type': 'application/json', 'content-encoding': 'compress' },
+      });
+      expect(res.status).toBe(415);
+      expect(res.body).toEqual(envelope('unsupported_media_type'));
+    });
   });
 
   describe('bad percent-escapes in a path', () => {
