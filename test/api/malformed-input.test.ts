@@ -88,4 +88,30 @@ describe('malformed input', () => {
       expect((await app.call('GET', '/v1/events/%E0%A4', { key: null })).status).toBe(401);
     });
   });
+
+  describe('timestamps outside years 0000-9999', () => {
+    it.each(['9999-12-31T23:59:59-23:59', '0000-01-01T00:00:00+00:01'])(
+      'answer 400 at `time` to %s',
+      async (time) => {
+        const res = await app.call('POST', '/v1/events', { body: { type: 'late', time, data: null } });
+        expect(res.status).toBe(400);
+        expect(res.body.error.details).toEqual([{ path: 'time', message: expect.any(String) }]);
+      },
+    );
+
+    it('take the last second of 9999 and the first of 0000', async () => {
+      for (const time of ['9999-12-31T23:59:59.999Z', '0000-01-01T00:00:00Z', '0000-01-01T00:00:00-00:01']) {
+        const res = await app.call('POST', '/v1/events', { body: { type: 'edge', time, data: null } });
+        expect(res.status).toBe(202);
+      }
+    });
+
+    it('answer 400 at `since` to a redeliver that starts after 9999', async () => {
+      const res = await app.call('POST', '/v1/subscriptions/sub_00000000000000000000000000000000/redeliver', {
+        body: { since: '9999-12-31T23:59:59-23:59' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual([{ path: 'since', message: expect.any(String) }]);
+    });
+  });
 });

@@ -139,6 +139,22 @@ describe('RFC 3339 timestamps', () => {
     expect(Rfc3339.parse('2026-12-31T23:30:00-01:00')).toBe('2027-01-01T00:30:00Z');
   });
 
+  it.each(['9999-12-31T23:59:59-23:59', '0000-01-01T00:00:00+00:01', '0000-01-01T00:00:00.5+00:01'])(
+    'refuse %j: its UTC form is outside the years 0000-9999',
+    (value) => {
+      expect(details(RedeliverIn, { since: value })).toEqual([
+        { path: 'since', message: 'must fall within the years 0000 to 9999 in UTC' },
+      ]);
+    },
+  );
+
+  it('take the first and last instants of those years, whatever the offset', () => {
+    expect(Rfc3339.parse('0000-01-01T00:00:00Z')).toBe('0000-01-01T00:00:00Z');
+    expect(Rfc3339.parse('0000-01-01T00:00:00-00:01')).toBe('0000-01-01T00:01:00Z');
+    expect(Rfc3339.parse('9999-12-31T23:59:59.999999Z')).toBe('9999-12-31T23:59:59.999999Z');
+    expect(Rfc3339.parse('9999-12-31T23:59:59+23:59')).toBe('9999-12-31T00:00:59Z');
+  });
+
   it.each(['2026-11-22T10:00:00', '2026-02-30T10:00:00Z', '2026-11-22 10:00:00Z', 'yesterday', '1700000000'])(
     'refuse %j',
     (value) => {

@@ -139,12 +139,21 @@ const RFC3339_PARTS = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2
 
 /**
  * An RFC 3339 timestamp as a client may send it (any offset, any fraction), rewritten to UTC with
- * `Z`. The fraction is kept digit for digit, so sub-millisecond precision survives.
+ * `Z`. The fraction is kept digit for digit, so sub-millisecond precision survives. RFC 3339 has
+ * four-digit years, so a time whose UTC form falls outside 0000-01-01..9999-12-31 is refused
+ * (`9999-12-31T23:59:59-23:59` is in year 10000 in UTC).
  */
 export const Rfc3339 = z.iso
   .datetime({ offset: true })
-  .transform(toUtc)
-  .meta({ description: 'RFC 3339 with a time zone offset; stored in UTC.' });
+  .transform((timestamp, ctx) => {
+    const utc = toUtc(timestamp);
+    if (!/^\d{4}-/.test(utc)) {
+      ctx.addIssue({ code: 'custom', message: 'must fall within the years 0000 to 9999 in UTC' });
+      return z.NEVER;
+    }
+    return utc;
+  })
+  .meta({ description: 'RFC 3339 with a time zone offset; stored in UTC; years 0000 to 9999 in UTC.' });
 
 /** `2026-11-22T11:00:00.5+01:00` → `2026-11-22T10:00:00.5Z`. Input must be valid RFC 3339. */
 export function toUtc(timestamp: string): string {
