@@ -89,6 +89,36 @@ describe('malformed input', () => {
     });
   });
 
+  describe('subscription list cursor', () => {
+    it.each([
+      'sub_00000000000000000000000000000000',
+      'garbage',
+      'eyJub3QiOiJvdXJzIn0', // base64url of {"not":"ours"}
+      'e30', // base64url of {}
+      '!!!',
+    ])('answers 400 at `cursor` to %j', async (cursor) => {
+      const res = await app.call('GET', `/v1/subscriptions?cursor=${encodeURIComponent(cursor)}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual([{ path: 'cursor', message: expect.any(String) }]);
+    });
+
+    it('hands out cursors that are opaque and lead to the next page', async () => {
+      for (let i = 0; i < 3; i++) {
+        const res = await app.call('POST', '/v1/subscriptions', {
+          body: { url: `http://127.0.0.1:9/cursor-${i}`, eventTypes: ['a'] },
+        });
+        expect(res.status).toBe(201);
+      }
+      const first = await app.call('GET', '/v1/subscriptions?limit=1');
+      expect(first.body.nextCursor).toEqual(expect.any(String));
+      expect(first.body.nextCursor).not.toContain('sub_');
+      const second = await app.call('GET', `/v1/subscriptions?limit=1&cursor=${first.body.nextCursor}`);
+      expect(second.status).toBe(200);
+      expect(second.body.data).toHaveLength(1);
+      expect(second.body.data[0].id > first.body.data[0].id).toBe(true);
+    });
+  });
+
   describe('timestamps outside years 0000-9999', () => {
     it.each(['9999-12-31T23:59:59-23:59', '0000-01-01T00:00:00+00:01'])(
       'answer 400 at `time` to %s',

@@ -25,6 +25,7 @@ import {
   IfMatch,
   RedeliverIn,
   SubscriptionCreate,
+  SubscriptionCursor,
   SubscriptionDeleteQuery,
   SubscriptionList,
   SubscriptionOut,
@@ -429,6 +430,8 @@ describe('If-Match', () => {
 });
 
 describe('list and deliveries queries', () => {
+  const afterId = 'sub_2f9c1e7ab04d4e1f9a1b3c5d7e9f0a12';
+
   it('coerce limit from the query string, 50 when absent', () => {
     expect(parseQuery(SubscriptionList, { limit: '250' })).toEqual({ limit: 250 });
     expect(parseQuery(SubscriptionList, {})).toEqual({ limit: 50 });
@@ -450,15 +453,36 @@ describe('list and deliveries queries', () => {
         url: 'HTTPS://Example.com:443/h',
         eventType: 'order.created',
         status: 'paused',
-        cursor: 'abc',
+        cursor: SubscriptionCursor.encode(afterId),
       }),
     ).toEqual({
       url: 'https://example.com/h',
       eventType: 'order.created',
       status: 'paused',
-      cursor: 'abc',
+      cursor: afterId,
       limit: 50,
     });
+  });
+
+  it('hand out cursors that are opaque text, and take back only those', () => {
+    const cursor = SubscriptionCursor.encode(afterId);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(cursor).not.toContain(afterId);
+    expect(parseQuery(SubscriptionList, { cursor }).cursor).toBe(afterId);
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    for (const other of [
+      afterId,
+      'abc',
+      `${cursor}=`,
+      `${cursor}A`,
+      b64(`{ "after": "${afterId}" }`),
+      b64(`{"after":"${afterId}","x":1}`),
+      b64('{"after":"sub_x"}'),
+      b64('null'),
+      '',
+    ]) {
+      expect(paths(SubscriptionList, { cursor: other })).toEqual(['cursor']);
+    }
   });
 
   it('refuse an unknown status, a long cursor and a repeated parameter', () => {
