@@ -2,6 +2,18 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { startTestApp, type TestApp } from '../support/app';
 import { capturingLogger, WARN, type LogRecord } from '../support/logs';
 
+/** `depth` arrays inside one another around `leaf`: `[[[leaf]]]` for 3. */
+function nested(depth: number, leaf: unknown = 1): unknown {
+  let value = leaf;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
+
+/** The same as raw JSON text: building it as a string needs no recursion to serialise either. */
+function nestedJson(depth: number): string {
+  return `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+}
+
 const envelope = (code: string) => ({
   error: { code, message: expect.any(String), details: expect.any(Array) },
 });
@@ -23,6 +35,44 @@ describe('malformed input', () => {
   afterEach(() => {
     const loud = records.filter((r: LogRecord) => r.level > WARN || JSON.stringify(r).includes('"stack"'));
     expect(loud).toEqual([]);
+  });
+
+  describe('deeply nested data', () => {
+    it('answers 400 at `data` for an event nested 4,100 levels deep (well under 1 MiB)', async () => {
+      const raw = `{"type":"deep","data":${nestedJson(4100)}}`;
+      expect(raw.length).toBeLessThan(16 * 1024);
+      const res = await app.call('POST', '/v1/events', {
+        raw,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(envelope('validation_failed'));
+      expect(res.body.error.details).toEqual([{ path: 'data', message: expect.stringMatching(/64/) }]);
+    });
+
+    it('answers 400 at `events.N.data` in a batch, and stores nothing of it', async () => {
+      const raw = JSON.stringify({
+        events: [
+          { id: 'shallow-before-deep', type: 'deep', data: { a: 1 } },
+          { id: 'deep-one', type: 'deep', data: '__DEEP__' },
+        ],
+      }).replace('"__DEEP__"', `{"a":${nestedJson(4100)}}`);
+      const res = await app.call('POST', '/v1/events', {
+        raw,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual([{ path: 'events.1.data', message: expect.any(String) }]);
+      expect((await app.call('GET', '/v1/events/shallow-before-deep')).status).toBe(404);
+    });
+
+    it('takes data nested 64 levels deep and refuses 65', async () => {
+      const at64 = await app.call('POST', '/v1/events', { body: { type: 'deep', data: nested(64) } });
+      expect(at64.status).toBe(202);
+      const at65 = await app.call('POST', '/v1/events', { body: { type: 'deep', data: nested(65) } });
+      expect(at65.status).toBe(400);
+      expect(at65.body.error.details).toEqual([{ path: 'data', message: expect.any(String) }]);
+    });
   });
 
   describe('Content-Encoding', () => {

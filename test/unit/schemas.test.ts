@@ -8,18 +8,22 @@ import {
   EventId,
   Labels,
   MessageId,
+  nestsDeeperThan,
   Rfc3339,
   stringRecord,
   SubscriptionId,
   validationDetails,
 } from '../../src/api/schemas/common';
 import {
+  checkEventDataDepths,
   checkEventDataSizes,
   EventIn,
   eventsOf,
   MAX_EVENT_DATA_BYTES,
+  MAX_EVENT_DATA_DEPTH,
   PublishIn,
 } from '../../src/api/schemas/event';
+import { validateEvents } from '../../src/api/ingress-validation';
 import {
   DeliveriesQuery,
   IfMatch,
@@ -686,6 +690,59 @@ describe('event data size', () => {
 
   it('counts null data as its four bytes', () => {
     expect(() => checkEventDataSizes([{ data: null }])).not.toThrow();
+  });
+});
+
+describe('event data depth', () => {
+  /** `depth` arrays inside one another: built in a loop, as JSON.parse would build them. */
+  const nested = (depth: number, leaf: unknown = 1): unknown => {
+    let value = leaf;
+    for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { k: value };
+    return value;
+  };
+
+  it('counts scalars as 0 levels and each array or object as one', () => {
+    expect(nestsDeeperThan('x', 0)).toBe(false);
+    expect(nestsDeeperThan([], 0)).toBe(true);
+    expect(nestsDeeperThan({ a: [1], b: 2 }, 2)).toBe(false);
+    expect(nestsDeeperThan({ a: [1], b: [[]] }, 2)).toBe(true);
+  });
+
+  it(`takes data ${MAX_EVENT_DATA_DEPTH} levels deep and refuses one more, at its path`, () => {
+    expect(() => checkEventDataDepths({ type: 'a', data: nested(MAX_EVENT_DATA_DEPTH) })).not.toThrow();
+    expect(() => checkEventDataDepths({ type: 'a', data: nested(MAX_EVENT_DATA_DEPTH + 1) })).toThrow(
+      expect.objectContaining({ status: 400, details: [{ path: 'data', message: expect.any(String) }] }),
+    );
+    const batch = { events: [{ data: 1 }, { data: nested(100) }, { data: nested(3) }, { data: nested(70) }] };
+    expect(() => checkEventDataDepths(batch)).toThrow(
+      expect.objectContaining({
+        details: [
+          { path: 'events.1.data', message: expect.any(String) },
+          { path: 'events.3.data', message: expect.any(String) },
+        ],
+      }),
+    );
+  });
+
+  it('checks 100,000 levels without overflowing the stack', () => {
+    const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
+    expect(nestsDeeperThan(deep, MAX_EVENT_DATA_DEPTH)).toBe(true);
+    expect(() => checkEventDataDepths({ data: deep })).toThrow(HttpError);
+  });
+
+  it('leaves bodies that are not events to the schema', () => {
+    for (const body of [null, 'x', [nested(100)], { events: 'x' }, { events: [null, 3] }]) {
+      expect(() => checkEventDataDepths(body)).not.toThrow();
+    }
+  });
+
+  it('protects the ingress signal too: the reason names the event and the limit', () => {
+    const deep = JSON.parse(`{"data":${'['.repeat(5000)}${']'.repeat(5000)}}`) as { data: unknown };
+    const result = validateEvents([
+      { type: 'a', data: 1 },
+      { type: 'a', data: deep.data },
+    ]);
+    expect(result).toEqual({ error: expect.stringMatching(/^events\.1\.data: .*\b64 levels/) });
   });
 });
 

@@ -78,6 +78,32 @@ function joinPath(path: readonly PropertyKey[]): string {
   return path.map((segment) => String(segment)).join('.');
 }
 
+// ---- JSON values ----
+
+/**
+ * Whether `value` nests containers (arrays, objects) more than `limit` levels deep: a scalar is 0
+ * levels, `[]` and `{}` are 1, `{"a": [1]}` is 2. Iterative, with its own stack: safe on any value
+ * JSON.parse returns, however deep, where zod, JSON.stringify and the payload converter recurse and
+ * overflow the call stack at a few thousand levels (a few KiB of `[`).
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: unknown[] = [value];
+  const depths: number[] = [0];
+  while (pending.length > 0) {
+    const current = pending.pop();
+    const depth = depths.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth === limit) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof child === 'object' && child !== null) {
+        pending.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
 // ---- String records ----
 
 export interface StringRecordLimits {
