@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import express, { type ErrorRequestHandler, type Express } from 'express';
@@ -59,16 +59,14 @@ export function createApp(deps: AppDeps): Express {
   return app;
 }
 
-/** The one place errors become HTTP answers. Unknown errors are logged and answer a bare 500. */
+/**
+ * The one place errors become HTTP answers. Client errors (any error carrying a 4xx `status` or
+ * `statusCode`, as the body parser's and the router's do) answer that status with the error body and
+ * log a warning at most; anything else is logged and answers a bare 500.
+ */
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
-    let httpError: HttpError;
-    if (err instanceof HttpError) httpError = err;
-    else if (isBodyParserError(err)) httpError = fromBodyParser(err);
-    else {
-      logger.error({ err }, 'unhandled error in request');
-      httpError = new HttpError(500, 'internal', 'internal error');
-    }
+    const httpError = toHttpError(err, logger);
     res.status(httpError.status).set(httpError.headers);
     res.json({
       error: { code: httpError.code, message: httpError.message, details: httpError.details },
@@ -76,30 +74,90 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   };
 }
 
+function toHttpError(err: unknown, logger: Logger): HttpError {
+  if (err instanceof HttpError) return err;
+  // Whatever its status, a body the parser refused is the client's.
+  if (isBodyParserError(err)) return fromBodyParser(err, clientErrorStatus(err) ?? 400);
+  const status = clientErrorStatus(err);
+  if (status === null) {
+    logger.error({ err }, 'unhandled error in request');
+    return new HttpError(500, 'internal', 'internal error');
+  }
+  // The router could not decode a path parameter (`/v1/events/%E0%A4`).
+  if (err instanceof URIError) return HttpError.badRequest('the path holds a malformed percent-escape');
+  // A library's client error this middleware does not know yet: no stack, it is the client's fault.
+  logger.warn({ status, error: err instanceof Error ? err.message : String(err) }, 'client error in request');
+  return new HttpError(status, codeForStatus(status), exposedMessage(err) ?? statusText(status));
+}
+
+/** The 4xx status an error carries (`status` or `statusCode`, as http-errors sets them), else null. */
+function clientErrorStatus(err: unknown): number | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
+  const value = typeof status === 'number' ? status : statusCode;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500 ? value : null;
+}
+
+/** The codes of API.md by status; other statuses get their reason phrase in snake_case. */
+const CODES: Record<number, string> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+function codeForStatus(status: number): string {
+  return (
+    CODES[status] ??
+    statusText(status)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+  );
+}
+
+function statusText(status: number): string {
+  return STATUS_CODES[status] ?? 'Client Error';
+}
+
+/** The message http-errors marks as safe to show (`expose`), if any. */
+function exposedMessage(err: unknown): string | null {
+  const { expose, message } = err as { expose?: unknown; message?: unknown };
+  return expose === true && typeof message === 'string' && message !== '' ? message : null;
+}
+
+/** An error of the body parser (express.json): a `type` such as `entity.too.large`, and a status. */
 interface BodyParserError {
   type: string;
   status: number;
+  encoding?: string;
 }
 
 function isBodyParserError(err: unknown): err is BodyParserError {
-  return typeof err === 'object' && err !== null && 'type' in err && 'status' in err;
+  if (typeof err !== 'object' || err === null) return false;
+  const { type, status } = err as { type?: unknown; status?: unknown };
+  return typeof type === 'string' && typeof status === 'number';
 }
 
-function fromBodyParser(err: BodyParserError): HttpError {
+function fromBodyParser(err: BodyParserError, status: number): HttpError {
   switch (err.type) {
     case 'entity.too.large':
       return HttpError.payloadTooLarge('the body is over 1 MiB');
     case 'entity.parse.failed':
       return HttpError.badRequest('the body is not valid JSON');
     case 'encoding.unsupported':
+      return HttpError.unsupportedMediaType(
+        `Content-Encoding ${err.encoding ?? ''} is not supported: send gzip, deflate, br or no encoding`,
+      );
     case 'charset.unsupported':
       return HttpError.unsupportedMediaType('the body must be UTF-8 JSON');
     default:
-      return new HttpError(
-        err.status >= 400 && err.status < 500 ? err.status : 400,
-        'bad_request',
-        'bad request',
-      );
+      return new HttpError(status, codeForStatus(status), 'bad request');
   }
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { EventValidator } from '../activities/publish';
 import { validationDetails } from './schemas/common';
-import { checkEventDataSizes, EventIn, MAX_EVENTS_PER_PUBLISH } from './schemas/event';
+import { checkEventDataSizes, deepDataDetails, EventIn, MAX_EVENTS_PER_PUBLISH } from './schemas/event';
 
 const EventList = z.array(EventIn).min(1).max(MAX_EVENTS_PER_PUBLISH);
 
@@ -10,6 +10,9 @@ const EventList = z.array(EventIn).min(1).max(MAX_EVENTS_PER_PUBLISH);
  * answer, so the reason is returned for the tenant workflow to report (rejectedPublishes query).
  */
 export const validateEvents: EventValidator = (raw) => {
+  // Before the schema and the size check, which recurse into `data`.
+  const deep = deepDataDetails({ events: raw });
+  if (deep.length > 0) return { error: deep.map((d) => `${d.path}: ${d.message}`).join('; ') };
   const parsed = EventList.safeParse(raw);
   if (!parsed.success) {
     return {

@@ -89,6 +89,27 @@ export function jsonBody<P = Request['params']>(): RequestHandler<P>[] {
     next();
   };
   // The media type was judged above; express.json parses whatever got through (an empty body → {}).
-  const parse = express.json({ limit: MAX_BODY, strict: false, type: () => true }) as RequestHandler<P>;
+  const parseJson = express.json({ limit: MAX_BODY, strict: false, type: () => true }) as RequestHandler<P>;
+  const parse: RequestHandler<P> = (req, res, next) => {
+    parseJson(req, res, (err?: unknown) => {
+      const encoding = contentEncoding(req.headers);
+      // express.json inflates gzip, deflate and br (the 1 MiB limit counts inflated bytes). A body that
+      // is not what its Content-Encoding says fails in zlib, whose error carries no body-parser `type`.
+      if (err !== undefined && encoding !== 'identity' && !hasType(err)) {
+        next(HttpError.badRequest(`the body is not valid ${encoding} data (Content-Encoding: ${encoding})`));
+        return;
+      }
+      next(err);
+    });
+  };
   return [checkMediaType, parse];
+}
+
+/** The request's Content-Encoding, lowercased as express.json reads it; `identity` when none. */
+function contentEncoding(headers: { 'content-encoding'?: string }): string {
+  return (headers['content-encoding'] ?? 'identity').toLowerCase();
+}
+
+function hasType(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string';
 }

@@ -4,6 +4,7 @@ import { startServer, type RunningServer } from '../../src/api/app';
 import { SubscriptionService } from '../../src/api/subscriptions-service';
 import { validateEvents } from '../../src/api/ingress-validation';
 import { loadConfig, type Config } from '../../src/config';
+import type { Logger } from '../../src/logger';
 import type { Metrics } from '../../src/metrics';
 import { createTargetGuard, parseAllowedNetworks, type HostLookup } from '../../src/net/ssrf';
 import { Publisher } from '../../src/publish/publisher';
@@ -55,6 +56,8 @@ export async function startTestApp(
      * (which then allow exactly the config's ALLOWED_TARGET_NETWORKS, not all of 127.0.0.0/8).
      */
     resolver?: { host: HostLookup; socket: LookupFunction };
+    /** The API's logger (default: the silent test logger). */
+    logger?: Logger;
   } = {},
 ): Promise<TestApp> {
   const taskQueue = uniqueTaskQueue('api');
@@ -101,7 +104,7 @@ export async function startTestApp(
   const server = await startServer({
     config,
     client,
-    logger: testLogger,
+    logger: opts.logger ?? testLogger,
     apiKeys: config.apiKeys!,
     publisher,
     subscriptions,

@@ -8,23 +8,28 @@ import {
   EventId,
   Labels,
   MessageId,
+  nestsDeeperThan,
   Rfc3339,
   stringRecord,
   SubscriptionId,
   validationDetails,
 } from '../../src/api/schemas/common';
 import {
+  checkEventDataDepths,
   checkEventDataSizes,
   EventIn,
   eventsOf,
   MAX_EVENT_DATA_BYTES,
+  MAX_EVENT_DATA_DEPTH,
   PublishIn,
 } from '../../src/api/schemas/event';
+import { validateEvents } from '../../src/api/ingress-validation';
 import {
   DeliveriesQuery,
   IfMatch,
   RedeliverIn,
   SubscriptionCreate,
+  SubscriptionCursor,
   SubscriptionDeleteQuery,
   SubscriptionList,
   SubscriptionOut,
@@ -137,6 +142,22 @@ describe('RFC 3339 timestamps', () => {
   it('rewrite an offset to UTC, keeping every fraction digit', () => {
     expect(Rfc3339.parse('2026-11-22T11:00:00.123456+01:00')).toBe('2026-11-22T10:00:00.123456Z');
     expect(Rfc3339.parse('2026-12-31T23:30:00-01:00')).toBe('2027-01-01T00:30:00Z');
+  });
+
+  it.each(['9999-12-31T23:59:59-23:59', '0000-01-01T00:00:00+00:01', '0000-01-01T00:00:00.5+00:01'])(
+    'refuse %j: its UTC form is outside the years 0000-9999',
+    (value) => {
+      expect(details(RedeliverIn, { since: value })).toEqual([
+        { path: 'since', message: 'must fall within the years 0000 to 9999 in UTC' },
+      ]);
+    },
+  );
+
+  it('take the first and last instants of those years, whatever the offset', () => {
+    expect(Rfc3339.parse('0000-01-01T00:00:00Z')).toBe('0000-01-01T00:00:00Z');
+    expect(Rfc3339.parse('0000-01-01T00:00:00-00:01')).toBe('0000-01-01T00:01:00Z');
+    expect(Rfc3339.parse('9999-12-31T23:59:59.999999Z')).toBe('9999-12-31T23:59:59.999999Z');
+    expect(Rfc3339.parse('9999-12-31T23:59:59+23:59')).toBe('9999-12-31T00:00:59Z');
   });
 
   it.each(['2026-11-22T10:00:00', '2026-02-30T10:00:00Z', '2026-11-22 10:00:00Z', 'yesterday', '1700000000'])(
@@ -413,6 +434,8 @@ describe('If-Match', () => {
 });
 
 describe('list and deliveries queries', () => {
+  const afterId = 'sub_2f9c1e7ab04d4e1f9a1b3c5d7e9f0a12';
+
   it('coerce limit from the query string, 50 when absent', () => {
     expect(parseQuery(SubscriptionList, { limit: '250' })).toEqual({ limit: 250 });
     expect(parseQuery(SubscriptionList, {})).toEqual({ limit: 50 });
@@ -434,15 +457,36 @@ describe('list and deliveries queries', () => {
         url: 'HTTPS://Example.com:443/h',
         eventType: 'order.created',
         status: 'paused',
-        cursor: 'abc',
+        cursor: SubscriptionCursor.encode(afterId),
       }),
     ).toEqual({
       url: 'https://example.com/h',
       eventType: 'order.created',
       status: 'paused',
-      cursor: 'abc',
+      cursor: afterId,
       limit: 50,
     });
+  });
+
+  it('hand out cursors that are opaque text, and take back only those', () => {
+    const cursor = SubscriptionCursor.encode(afterId);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(cursor).not.toContain(afterId);
+    expect(parseQuery(SubscriptionList, { cursor }).cursor).toBe(afterId);
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    for (const other of [
+      afterId,
+      'abc',
+      `${cursor}=`,
+      `${cursor}A`,
+      b64(`{ "after": "${afterId}" }`),
+      b64(`{"after":"${afterId}","x":1}`),
+      b64('{"after":"sub_x"}'),
+      b64('null'),
+      '',
+    ]) {
+      expect(paths(SubscriptionList, { cursor: other })).toEqual(['cursor']);
+    }
   });
 
   it('refuse an unknown status, a long cursor and a repeated parameter', () => {
@@ -646,6 +690,59 @@ describe('event data size', () => {
 
   it('counts null data as its four bytes', () => {
     expect(() => checkEventDataSizes([{ data: null }])).not.toThrow();
+  });
+});
+
+describe('event data depth', () => {
+  /** `depth` arrays inside one another: built in a loop, as JSON.parse would build them. */
+  const nested = (depth: number, leaf: unknown = 1): unknown => {
+    let value = leaf;
+    for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { k: value };
+    return value;
+  };
+
+  it('counts scalars as 0 levels and each array or object as one', () => {
+    expect(nestsDeeperThan('x', 0)).toBe(false);
+    expect(nestsDeeperThan([], 0)).toBe(true);
+    expect(nestsDeeperThan({ a: [1], b: 2 }, 2)).toBe(false);
+    expect(nestsDeeperThan({ a: [1], b: [[]] }, 2)).toBe(true);
+  });
+
+  it(`takes data ${MAX_EVENT_DATA_DEPTH} levels deep and refuses one more, at its path`, () => {
+    expect(() => checkEventDataDepths({ type: 'a', data: nested(MAX_EVENT_DATA_DEPTH) })).not.toThrow();
+    expect(() => checkEventDataDepths({ type: 'a', data: nested(MAX_EVENT_DATA_DEPTH + 1) })).toThrow(
+      expect.objectContaining({ status: 400, details: [{ path: 'data', message: expect.any(String) }] }),
+    );
+    const batch = { events: [{ data: 1 }, { data: nested(100) }, { data: nested(3) }, { data: nested(70) }] };
+    expect(() => checkEventDataDepths(batch)).toThrow(
+      expect.objectContaining({
+        details: [
+          { path: 'events.1.data', message: expect.any(String) },
+          { path: 'events.3.data', message: expect.any(String) },
+        ],
+      }),
+    );
+  });
+
+  it('checks 100,000 levels without overflowing the stack', () => {
+    const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
+    expect(nestsDeeperThan(deep, MAX_EVENT_DATA_DEPTH)).toBe(true);
+    expect(() => checkEventDataDepths({ data: deep })).toThrow(HttpError);
+  });
+
+  it('leaves bodies that are not events to the schema', () => {
+    for (const body of [null, 'x', [nested(100)], { events: 'x' }, { events: [null, 3] }]) {
+      expect(() => checkEventDataDepths(body)).not.toThrow();
+    }
+  });
+
+  it('protects the ingress signal too: the reason names the event and the limit', () => {
+    const deep = JSON.parse(`{"data":${'['.repeat(5000)}${']'.repeat(5000)}}`) as { data: unknown };
+    const result = validateEvents([
+      { type: 'a', data: 1 },
+      { type: 'a', data: deep.data },
+    ]);
+    expect(result).toEqual({ error: expect.stringMatching(/^events\.1\.data: .*\b64 levels/) });
   });
 });
 

@@ -5,7 +5,7 @@ import { BacklogFullError, type Publisher } from '../../publish/publisher';
 import { GeneratedIds } from '../../publish/records';
 import { tenantOf } from '../auth';
 import { HttpError } from '../errors';
-import { checkEventDataSizes, PublishIn } from '../schemas/event';
+import { checkEventDataDepths, checkEventDataSizes, PublishIn } from '../schemas/event';
 import type { SubscriptionService } from '../subscriptions-service';
 import { jsonBody, parseBody } from '../validation';
 
@@ -18,6 +18,7 @@ export function eventsRouter(
   const router = Router();
 
   router.post('/v1/events', ...jsonBody(), async (req, res) => {
+    checkEventDataDepths(req.body);
     const body = parseBody(PublishIn, req.body);
     const inputs = 'events' in body ? body.events : [body];
     checkEventDataSizes(inputs);

@@ -7,6 +7,7 @@ import {
   SubscriptionDeleteQuery,
   RedeliverIn,
   SubscriptionCreate,
+  SubscriptionCursor,
   SubscriptionList,
   SubscriptionPatch,
 } from '../schemas/subscription';
@@ -37,7 +38,8 @@ export function subscriptionsRouter(service: SubscriptionService): Router {
   router.get('/v1/subscriptions', async (req, res) => {
     const q = parseQuery(SubscriptionList, req.query);
     const page = await service.list(tenantOf(res), q);
-    res.json({ data: page.data.map(present), nextCursor: page.nextCursor });
+    const nextCursor = page.nextCursor === null ? null : SubscriptionCursor.encode(page.nextCursor);
+    res.json({ data: page.data.map(present), nextCursor });
   });
 
   router.delete('/v1/subscriptions', async (req, res) => {

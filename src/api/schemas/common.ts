@@ -78,6 +78,32 @@ function joinPath(path: readonly PropertyKey[]): string {
   return path.map((segment) => String(segment)).join('.');
 }
 
+// ---- JSON values ----
+
+/**
+ * Whether `value` nests containers (arrays, objects) more than `limit` levels deep: a scalar is 0
+ * levels, `[]` and `{}` are 1, `{"a": [1]}` is 2. Iterative, with its own stack: safe on any value
+ * JSON.parse returns, however deep, where zod, JSON.stringify and the payload converter recurse and
+ * overflow the call stack at a few thousand levels (a few KiB of `[`).
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: unknown[] = [value];
+  const depths: number[] = [0];
+  while (pending.length > 0) {
+    const current = pending.pop();
+    const depth = depths.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth === limit) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof child === 'object' && child !== null) {
+        pending.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
 // ---- String records ----
 
 export interface StringRecordLimits {
@@ -139,12 +165,21 @@ const RFC3339_PARTS = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2
 
 /**
  * An RFC 3339 timestamp as a client may send it (any offset, any fraction), rewritten to UTC with
- * `Z`. The fraction is kept digit for digit, so sub-millisecond precision survives.
+ * `Z`. The fraction is kept digit for digit, so sub-millisecond precision survives. RFC 3339 has
+ * four-digit years, so a time whose UTC form falls outside 0000-01-01..9999-12-31 is refused
+ * (`9999-12-31T23:59:59-23:59` is in year 10000 in UTC).
  */
 export const Rfc3339 = z.iso
   .datetime({ offset: true })
-  .transform(toUtc)
-  .meta({ description: 'RFC 3339 with a time zone offset; stored in UTC.' });
+  .transform((timestamp, ctx) => {
+    const utc = toUtc(timestamp);
+    if (!/^\d{4}-/.test(utc)) {
+      ctx.addIssue({ code: 'custom', message: 'must fall within the years 0000 to 9999 in UTC' });
+      return z.NEVER;
+    }
+    return utc;
+  })
+  .meta({ description: 'RFC 3339 with a time zone offset; stored in UTC; years 0000 to 9999 in UTC.' });
 
 /** `2026-11-22T11:00:00.5+01:00` → `2026-11-22T10:00:00.5Z`. Input must be valid RFC 3339. */
 export function toUtc(timestamp: string): string {

@@ -4,11 +4,13 @@ import { HttpError } from '../errors';
 import {
   EventId,
   Labels,
+  nestsDeeperThan,
   parseErrorMap,
   Rfc3339,
   SubscriptionId,
   UNKNOWN_FIELD,
   UtcTimestamp,
+  type ValidationDetail,
 } from './common';
 
 /** Longest event type, in characters. */
@@ -17,6 +19,8 @@ export const MAX_EVENT_TYPE_LENGTH = 256;
 export const MAX_EVENTS_PER_PUBLISH = 100;
 /** Largest JSON-serialised `data` of one event, in UTF-8 bytes (256 KiB). */
 export const MAX_EVENT_DATA_BYTES = 256 * 1024;
+/** Deepest nesting of one event's `data`, in containers (arrays, objects): `{"a": [1]}` is 2. */
+export const MAX_EVENT_DATA_DEPTH = 64;
 
 /** `order.created`: what subscriptions' `eventTypes` patterns match against. */
 export const EventType = z
@@ -56,7 +60,9 @@ export const EventIn = z
       description: 'When it happened (RFC 3339); the publish time when absent.',
     }),
     // z.unknown() members are required in zod 4: the key must be present, `null` included.
-    data: z.unknown().meta({ description: 'Any JSON value, `null` included; at most 256 KiB serialised.' }),
+    data: z.unknown().meta({
+      description: `Any JSON value, \`null\` included; at most 256 KiB serialised and ${MAX_EVENT_DATA_DEPTH} levels of arrays and objects deep.`,
+    }),
   })
   .meta({ description: 'An event as published.' });
 export type EventInput = z.infer<typeof EventIn>;
@@ -108,6 +114,31 @@ function addAborting(ctx: z.RefinementCtx, issue: z.core.$ZodIssue): void {
 /** The events of a publish body, in order. */
 export function eventsOf(body: PublishInput): EventInput[] {
   return 'events' in body ? body.events : [body];
+}
+
+/**
+ * Throws 400 at `data` (one event) or `events.N.data` (a batch) when an event's data nests deeper
+ * than {@link MAX_EVENT_DATA_DEPTH}. Takes the body as JSON.parse made it: run it before zod,
+ * JSON.stringify or the payload converter see the body, all of which recurse.
+ */
+export function checkEventDataDepths(body: unknown): void {
+  const details = deepDataDetails(body);
+  if (details.length > 0) throw HttpError.badRequest('the body is not valid', details);
+}
+
+/** One detail per event of an unparsed publish body whose `data` nests too deep. */
+export function deepDataDetails(body: unknown): ValidationDetail[] {
+  const message = `must not nest arrays and objects more than ${MAX_EVENT_DATA_DEPTH} levels deep`;
+  const tooDeep = (event: unknown) =>
+    typeof event === 'object' &&
+    event !== null &&
+    nestsDeeperThan((event as { data?: unknown }).data, MAX_EVENT_DATA_DEPTH);
+  if (!isBatchBody(body)) return tooDeep(body) ? [{ path: 'data', message }] : [];
+  const { events } = body as { events: unknown };
+  if (!Array.isArray(events)) return [];
+  return events.flatMap((event, index) =>
+    tooDeep(event) ? [{ path: `events.${index}.data`, message }] : [],
+  );
 }
 
 /**

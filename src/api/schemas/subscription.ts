@@ -201,6 +201,44 @@ export const IfMatch = z
   .regex(/^\s*(?:W\/)?(?:"\d{1,15}"|\d{1,15})\s*$/, 'must be a subscription version (an integer)')
   .transform((header) => Number(header.replace(/\D/g, '')));
 
+const NOT_A_CURSOR = 'must be a nextCursor this service answered';
+
+/** Where a page of `GET /v1/subscriptions` starts: after this subscription id. */
+const ListPosition = z.strictObject({ after: z.string().regex(/^sub_[0-9a-f]{32}$/) });
+
+/**
+ * `cursor` of `GET /v1/subscriptions`, opaque to clients: base64url of `{"after":"<the previous
+ * page's last id>"}`. Decodes to that id; `SubscriptionCursor.encode(id)` makes one. Only the exact
+ * text `encode` makes is taken, so anything else (a bare id, other JSON, padding) answers 400.
+ */
+export const SubscriptionCursor = z.codec(
+  z
+    .string()
+    .max(512, 'must be at most 512 characters')
+    .regex(/^[A-Za-z0-9_-]+$/, NOT_A_CURSOR),
+  z.string(),
+  {
+    decode: (cursor, payload) => {
+      let position: z.infer<typeof ListPosition> | undefined;
+      try {
+        position = ListPosition.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+      } catch {
+        // not JSON, or not a position
+      }
+      if (position === undefined || encodeCursor(position.after) !== cursor) {
+        payload.issues.push({ code: 'custom', message: NOT_A_CURSOR, input: cursor });
+        return z.NEVER;
+      }
+      return position.after;
+    },
+    encode: (after) => encodeCursor(after),
+  },
+);
+
+function encodeCursor(after: string): string {
+  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+}
+
 /** `GET /v1/subscriptions`. */
 export const SubscriptionList = z.object({
   url: TargetUrlQuery.optional().meta({ description: 'Only the subscription registered for this URL.' }),
@@ -217,11 +255,7 @@ export const SubscriptionList = z.object({
     .min(1, 'must be at least 1')
     .max(250, 'must be at most 250')
     .default(50),
-  cursor: z
-    .string()
-    .max(512, 'must be at most 512 characters')
-    .optional()
-    .meta({ description: '`nextCursor` of the previous page.' }),
+  cursor: SubscriptionCursor.optional().meta({ description: '`nextCursor` of the previous page.' }),
 });
 export type SubscriptionListQuery = z.infer<typeof SubscriptionList>;
 
