@@ -3,7 +3,6 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { duplicateKeyIdError, parseKeySpec, type EncryptionKey, type EncryptionKeys } from './temporal/codec';
-import { MAX_BACKLOG_BYTES_LIMIT } from './workflows/state';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -92,8 +91,24 @@ const port = z.coerce.number().int().min(0).max(65535);
 const envSchema = z.object({
   /** HTTP port of the REST API. 0 picks a free one. */
   PORT: port.default(3000),
-  /** Where the embedded dev server keeps its SQLite file and where the generated API key is stored. */
+  /**
+   * Where the embedded store (SQLite) and the embedded dev server keep their files, and where the
+   * generated API key is stored. Made 0700, its files 0600: they hold secrets and event data.
+   */
   DATA_DIR: z.string().min(1).default('./data'),
+  /** PostgreSQL for the store (`postgres://user:password@host:5432/db`). Unset: SQLite in DATA_DIR. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /**
+   * SQLite's `synchronous` in WAL mode. `normal`: a commit survives a crash (SIGKILL) of any process;
+   * the last commits before a power loss or an OS crash may be lost. `full`: those survive too, at
+   * the cost of an fsync per commit.
+   */
+  SQLITE_SYNCHRONOUS: z.enum(['normal', 'full']).default('normal'),
+  /** Connections of each process's PostgreSQL pool. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** host:port of a Temporal frontend. Unset: start the embedded dev server. */
   TEMPORAL_ADDRESS: z
     .string()
@@ -112,20 +127,25 @@ const envSchema = z.object({
   /** CIDRs that delivery targets may resolve into although they are private/loopback/link-local. */
   ALLOWED_TARGET_NETWORKS: cidrListSchema.default([]),
   LOG_LEVEL: z.enum(logLevels).default('info'),
-  /** Most events a subscription may hold queued; a publish beyond it answers 503. */
-  MAX_BACKLOG: z.coerce.number().int().min(1).max(100_000).default(5000),
   /**
-   * Most bytes of serialised events a subscription may hold queued. The queue travels in the workflow's
-   * continue-as-new input, so the default keeps it far under Temporal's 2 MB payload limit.
+   * Most events a subscription may hold queued (in the store); a publish, an ingress signal or a
+   * redelivery beyond it answers 503 with Retry-After.
    */
+  MAX_BACKLOG: z.coerce.number().int().min(1).max(1_000_000_000).default(1_000_000),
+  /** Most bytes of events a subscription may hold queued (10 GiB by default); same rule as MAX_BACKLOG. */
   MAX_BACKLOG_BYTES: z.coerce
     .number()
     .int()
     .min(64 * 1024)
-    .max(MAX_BACKLOG_BYTES_LIMIT)
-    .default(384 * 1024),
-  /** Most subscriptions of one tenant: its registry travels in one workflow's continue-as-new input. */
-  MAX_SUBSCRIPTIONS_PER_TENANT: z.coerce.number().int().min(1).max(5000).default(2000),
+    .max(2 ** 50)
+    .default(10 * 1024 ** 3),
+  /** Most live subscriptions of one tenant (each publish matches events against all of them). */
+  MAX_SUBSCRIPTIONS_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+  /**
+   * ms between the reconciler's scans for subscriptions that should have a running workflow and do
+   * not (terminated in the Web UI, failed, never started). Wakes the store owes are re-sent after 5 s.
+   */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   /**
    * Workflow runs the worker keeps in memory between tasks (its sticky cache; 0 turns it off). Each
    * cached subscription costs the worker memory (about 0.4 MB measured by bench/); one not cached is
@@ -180,6 +200,8 @@ const envSchema = z.object({
 export interface Config {
   port: number;
   dataDir: string;
+  /** The store: PostgreSQL at `url`, or SQLite in dataDir (url null). */
+  database: { url: string | null; sqliteSynchronous: 'normal' | 'full'; poolSize: number };
   temporal: {
     /** null: start the embedded dev server. */
     address: string | null;
@@ -195,6 +217,8 @@ export interface Config {
   /** Backlog caps per subscription. */
   backlog: { maxEvents: number; maxBytes: number };
   maxSubscriptionsPerTenant: number;
+  /** ms between the reconciler's scans for missing subscriber workflows. */
+  reconcileIntervalMs: number;
   /** The worker's sticky cache size; null: the SDK's default. */
   workerMaxCachedWorkflows: number | null;
   /** Payload encryption keys; null: payloads are plain JSON (no codec). */
@@ -240,6 +264,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     dataDir: resolve(e.DATA_DIR),
+    database: {
+      url: e.DATABASE_URL ?? null,
+      sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+      poolSize: e.DATABASE_POOL_SIZE,
+    },
     temporal: {
       address: e.TEMPORAL_ADDRESS ?? null,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -253,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     backlog: { maxEvents: e.MAX_BACKLOG, maxBytes: e.MAX_BACKLOG_BYTES },
     maxSubscriptionsPerTenant: e.MAX_SUBSCRIPTIONS_PER_TENANT,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS ?? null,
     metrics: {
       token: e.METRICS_TOKEN ?? null,

@@ -6,9 +6,7 @@
  * Labels carry only bounded, non-secret values: a tenant slug (tenants come from API_KEYS), a
  * subscription id, an outcome from a fixed list. Never a URL, header, secret or payload.
  */
-import type { InjectedSinks } from '@temporalio/worker';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { HooklineSinks } from './workflows/sinks';
 
 /** Every metric name starts with this. */
 export const METRIC_PREFIX = 'hookline_';
@@ -48,8 +46,6 @@ export interface MetricsRecorder {
   deliveryAttempt(outcome: string, seconds: number, events: number): void;
   /** `count` events given up on at the end of the 7-day retry window. */
   deadLettered(count: number): void;
-  /** Events queued (pending + in flight) of one subscription; null once the subscription is gone. */
-  backlog(subscriptionId: string, events: number | null): void;
 }
 
 export interface Metrics extends MetricsRecorder {
@@ -58,6 +54,11 @@ export interface Metrics extends MetricsRecorder {
   render(): Promise<string>;
   /** Content-Type of `render()`'s text. */
   readonly contentType: string;
+  /**
+   * Where `hookline_backlog_events` comes from: read at every scrape (the store knows every queue),
+   * subscription id and queued events. Unset: the gauge stays empty.
+   */
+  observeBacklog(read: () => Promise<{ subscriptionId: string; events: number }[]>): void;
 }
 
 /** Records nothing: for workers and tests made without a registry. */
@@ -65,7 +66,6 @@ export const NO_METRICS: MetricsRecorder = {
   eventsPublished: () => undefined,
   deliveryAttempt: () => undefined,
   deadLettered: () => undefined,
-  backlog: () => undefined,
 };
 
 export function outcomeLabel(outcome: string): AttemptOutcome {
@@ -114,11 +114,17 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     buckets: [...DELIVERY_DURATION_BUCKETS_S],
     registers: [registry],
   });
-  const backlog = new Gauge({
+  let readBacklog: (() => Promise<{ subscriptionId: string; events: number }[]>) | null = null;
+  new Gauge({
     name: `${METRIC_PREFIX}backlog_events`,
-    help: 'Events queued (pending and in flight) per subscription, as last reported by its workflow on this worker.',
+    help: 'Events queued (pending and in flight) per subscription, read from the store at each scrape.',
     labelNames: ['subscription'] as const,
     registers: [registry],
+    async collect() {
+      this.reset();
+      if (!readBacklog) return;
+      for (const q of await readBacklog()) this.set({ subscription: q.subscriptionId }, q.events);
+    },
   });
   // Every outcome from zero, so rate() sees the first failure of a kind as an increase.
   for (const outcome of ATTEMPT_OUTCOMES) attempts.inc({ outcome }, 0);
@@ -140,22 +146,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     deadLettered(count) {
       if (count > 0) deadLettered.inc(count);
     },
-    backlog(subscriptionId, events) {
-      if (events === null) backlog.remove({ subscription: subscriptionId });
-      else backlog.set({ subscription: subscriptionId }, events);
-    },
-  };
-}
-
-/**
- * The worker end of the workflows' metrics sinks (src/workflows/sinks.ts). `callDuringReplay` stays
- * false (the default): replaying a history must not count its dead letters again.
- */
-export function workflowSinks(metrics: MetricsRecorder): InjectedSinks<HooklineSinks> {
-  return {
-    metrics: {
-      deadLettered: { fn: (_info, count) => metrics.deadLettered(count) },
-      backlog: { fn: (_info, subscriptionId, events) => metrics.backlog(subscriptionId, events) },
+    observeBacklog(read) {
+      readBacklog = read;
     },
   };
 }

@@ -2,7 +2,6 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import type { Logger } from './logger';
-import { NO_METRICS, workflowSinks } from './metrics';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -44,8 +43,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities({ ...opts.deps, logger: opts.logger }),
-    // Always registered (no-ops without a registry): a workflow calling an unregistered sink logs errors.
-    sinks: workflowSinks(opts.deps.metrics ?? NO_METRICS),
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('./workflows') }),

@@ -1,27 +1,28 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from '../logger';
 import type { MetricsRecorder } from '../metrics';
+import { GeneratedIds } from '../publish/generated-ids';
 import { normalizeEvent, type EventInput } from '../publish/normalize';
-import { BacklogFullError, type Publisher } from '../publish/publisher';
-import { GeneratedIds } from '../publish/records';
+import type { Publisher } from '../publish/publisher';
+import { BacklogFullError } from '../store/errors';
 
 export interface PublishDeps {
-  /** Absent where no client is configured (a worker of tests that do not publish). */
-  publisher?: Publisher;
+  publisher: Publisher;
   clock: () => Date;
   logger: Logger;
-  /** Counts the events accepted; absent: nothing is recorded. */
-  metrics?: MetricsRecorder;
+  metrics: MetricsRecorder;
+  /** Checks the signal's events against the REST event schema. */
+  parseEvents: EventParser;
 }
 
-/** Why `raw` is not a list of events in the REST shape, or null when it is. */
-export type EventValidator = (raw: unknown[]) => { events: EventInput[] } | { error: string };
+/** The events of `raw` in the REST shape, or why they are not. */
+export type EventParser = (raw: unknown[]) => { events: EventInput[] } | { error: string };
 
 /**
- * The ingress activity of the tenant workflow's `publish` signal: the same publish module as
- * POST /v1/events. Events of a malformed signal are refused whole (nothing is queued) and reported.
+ * The ingress activity of the `publish` signal: the same publish module as POST /v1/events. Events of
+ * a malformed signal are refused whole (nothing is queued) and reported.
  */
-export function createPublishActivities(deps: PublishDeps, validate: EventValidator) {
+export function createPublishActivities(deps: PublishDeps) {
   return {
     /** `idKey`: the workflow's key for ids it generates, fixed across this activity's retries. */
     async publishEvents(
@@ -29,19 +30,18 @@ export function createPublishActivities(deps: PublishDeps, validate: EventValida
       raw: unknown[],
       idKey?: string,
     ): Promise<{ published: number; rejected: string | null }> {
-      if (!deps.publisher) throw ApplicationFailure.nonRetryable('no publisher configured', 'NoPublisher');
-      const checked = validate(raw);
-      if ('error' in checked) {
-        deps.logger.warn({ tenant, error: checked.error }, 'publish signal refused');
-        return { published: 0, rejected: checked.error };
+      const parsed = deps.parseEvents(raw);
+      if ('error' in parsed) {
+        deps.logger.warn({ tenant, error: parsed.error }, 'publish signal refused');
+        return { published: 0, rejected: parsed.error };
       }
       const now = deps.clock();
       const generated = new GeneratedIds(idKey);
-      const events = checked.events.map((e) => normalizeEvent(e, tenant, now, generated));
+      const events = parsed.events.map((e) => normalizeEvent(e, tenant, now, generated));
       try {
-        const outcomes = await deps.publisher.publish(tenant, events, { generated });
+        const outcomes = await deps.publisher.publish(tenant, events);
         const published = outcomes.filter((o) => !o.duplicate).length;
-        deps.metrics?.eventsPublished(tenant, published);
+        deps.metrics.eventsPublished(tenant, published);
         return { published, rejected: null };
       } catch (err) {
         if (err instanceof BacklogFullError) {

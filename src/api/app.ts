@@ -6,9 +6,12 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Publisher } from '../publish/publisher';
+import type { Store } from '../store';
+import type { Subscribers } from '../temporal/subscribers';
 import { VERSION } from '../version';
 import { requireApiKey } from './auth';
 import { HttpError } from './errors';
+import { httpErrorOf } from './failures';
 import type { ApiKey } from './keys';
 import { methodNotAllowed } from './method-not-allowed';
 import { buildOpenApiDocument } from './openapi';
@@ -27,6 +30,8 @@ export interface AppDeps {
   client: Client;
   logger: Logger;
   apiKeys: ApiKey[];
+  store: Store;
+  subscribers: Subscribers;
   publisher: Publisher;
   subscriptions: SubscriptionService;
   /** Whether a worker of this deployment polls the task queue (in-process or anywhere). */
@@ -43,7 +48,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps));
   app.use(openapiRouter(VERSION));
   app.use(docsRouter());
-  app.use(validateRouter(deps.client));
+  app.use(validateRouter(deps));
   // Before the API-key check: the codec route takes operator keys (CODEC_AUTH_KEYS), not tenant keys.
   app.use(codecRouter(codecRouteOptions(deps.config)));
   // Before the API-key check: scrapers carry no API key (METRICS_TOKEN guards it when set).
@@ -75,7 +80,8 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
 }
 
 function toHttpError(err: unknown, logger: Logger): HttpError {
-  if (err instanceof HttpError) return err;
+  const known = httpErrorOf(err);
+  if (known) return known;
   // Whatever its status, a body the parser refused is the client's.
   if (isBodyParserError(err)) return fromBodyParser(err, clientErrorStatus(err) ?? 400);
   const status = clientErrorStatus(err);

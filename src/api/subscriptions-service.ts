@@ -1,50 +1,22 @@
 /**
- * What the subscription routes do, against Temporal: the tenant registry (uniqueness, listing) and
- * each subscription's workflow (settings, queue, secrets). Another tenant's subscription is "not found".
+ * What the subscription and event routes do: read and write the store (the one place a subscription
+ * lives), then tell the subscriber workflow to look again. A tenant sees only its own rows: another
+ * tenant's subscription or event is "not found". No route waits on Temporal: a change is committed in
+ * the store first, and a wake that fails is sent again by the reconciler (the store owes it).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  QueryNotRegisteredError,
-  QueryRejectedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WithStartWorkflowOperation,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../config';
 import { generateSecret } from '../delivery/signing';
-import type { Subscription } from '../domain/types';
+import type { HooklineEvent, Subscription } from '../domain/types';
+import type { Logger } from '../logger';
 import { TargetForbiddenError, TargetResolutionError, type TargetGuard } from '../net/ssrf';
 import { normalizeTargetUrl, TargetUrlError } from '../net/url';
-import type { Publisher } from '../publish/publisher';
-import { subscriberWorkflowId, tenantWorkflowId } from '../workflows/ids';
-import {
-  changeUrlUpdate,
-  deadLettersQuery,
-  deleteUpdate,
-  deliveriesQuery,
-  entryChangedSignal,
-  entryStatusQuery,
-  listQuery,
-  lookupUrlQuery,
-  queueQuery,
-  redeliverUpdate,
-  registerUpdate,
-  rotateSecretUpdate,
-  secretsQuery,
-  setStatusUpdate,
-  subscriptionQuery,
-  unregisterUpdate,
-  updateConfigUpdate,
-  type ConfigPatch,
-  type EventRecord,
-  type ListRequest,
-  type RedeliverRequest,
-  type TenantInput,
-} from '../workflows/messages';
-import type { tenantWorkflow } from '../workflows/tenant';
+import type { Store } from '../store';
+import type { AttemptPageQuery } from '../store/attempts';
+import { NotFoundError } from '../store/errors';
+import type { EntryStatus } from '../store/queues';
+import type { Handshake, ListQuery, SubscriptionChanges } from '../store/subscriptions';
+import type { Subscribers } from '../temporal/subscribers';
 import { HttpError } from './errors';
 
 export type SubscriptionInput = Pick<
@@ -59,65 +31,41 @@ export type SubscriptionInput = Pick<
   | 'description'
   | 'metadata'
 > &
-  Partial<Pick<Subscription, 'subject' | 'categories' | 'labels'>>;
+  Partial<Pick<Subscription, 'subject' | 'categories' | 'labels' | 'name'>>;
 
 export interface SubscriptionServiceDeps {
-  client: Client;
+  store: Store;
+  subscribers: Subscribers;
   config: Config;
   guard: TargetGuard;
-  publisher: Publisher;
+  logger: Logger;
 }
 
-/** 32 alphanumerics for the validation callback. */
-function validationCode(): string {
+/** Entries shown by `GET …/queue` (the `size` counts them all). */
+const QUEUE_VIEW_LIMIT = 1000;
+
+/** 32 alphanumerics for the handshake's callback URL. */
+function handshakeCode(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const bytes = randomBytes(64);
   let code = '';
   // Rejection sampling keeps the alphabet uniform (248 = 4 * 62).
   for (const b of bytes) if (b < 248 && code.length < 32) code += alphabet[b % 62];
-  return code.length === 32 ? code : validationCode();
+  return code.length === 32 ? code : handshakeCode();
 }
 
-/**
- * A query refused by a subscription that was deleted but whose run has not ended yet (a failing query
- * handler reaches the client as INVALID_ARGUMENT, which the SDK names QueryNotRegisteredError).
- */
-function isDeletedQuery(err: unknown): boolean {
-  return err instanceof QueryNotRegisteredError && /subscription deleted/.test(err.message);
+function newHandshake(): Handshake {
+  return { id: randomBytes(16).toString('hex'), code: handshakeCode() };
 }
 
-/** The registry's UrlTaken failure as the API's 409, with the existing subscription's id. */
-function urlConflict(failure: ApplicationFailure): HttpError {
-  const existing = typeof failure.details?.[0] === 'string' ? failure.details[0] : '';
-  return HttpError.conflict('a subscription with this url exists', [{ id: existing }]);
-}
-
-function failureOf(err: unknown): ApplicationFailure | null {
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause;
-  return null;
-}
+/** Only `sub_` + 32 hex is ever one of ours: anything else is not found without a query. */
+const SUBSCRIPTION_ID = /^sub_[0-9a-f]{32}$/;
 
 export class SubscriptionService {
   constructor(private readonly deps: SubscriptionServiceDeps) {}
 
-  private tenantHandle(tenant: string): WorkflowHandle<typeof tenantWorkflow> {
-    return this.deps.client.workflow.getHandle(tenantWorkflowId(tenant));
-  }
-
-  /** How a tenant's registry workflow is started: at most once (an existing one is used as it is). */
-  private tenantStart(tenant: string) {
-    return {
-      workflowId: tenantWorkflowId(tenant),
-      taskQueue: this.deps.config.temporal.taskQueue,
-      args: [{ tenant, maxSubscriptions: this.deps.config.maxSubscriptionsPerTenant }] as [TenantInput],
-      workflowIdConflictPolicy: 'USE_EXISTING' as const,
-      staticSummary: `Hookline registry and ingress of tenant ${tenant}`,
-    };
-  }
-
-  /** The tenant's registry workflow, started on first use (and by the service at start-up). */
-  async ensureTenant(tenant: string): Promise<void> {
-    await this.deps.client.workflow.start('tenantWorkflow', this.tenantStart(tenant));
+  private get store() {
+    return this.deps.store;
   }
 
   /** Refuses targets in forbidden networks (after DNS), with the reason in a 400. */
@@ -141,18 +89,22 @@ export class SubscriptionService {
     return normalized;
   }
 
+  /** Tells the subscriber to read its settings again; off the request's path (the store owes it). */
+  private changed(id: string): void {
+    this.deps.subscribers.wake(id, { changed: true });
+  }
+
   async create(
     tenant: string,
     input: SubscriptionInput,
   ): Promise<{ subscription: Subscription; secret: string }> {
     const url = await this.checkTarget(input.url);
     const now = new Date().toISOString();
-    const id = `sub_${randomUUID().replace(/-/g, '')}`;
     const subscription: Subscription = {
-      id,
+      id: `sub_${randomUUID().replace(/-/g, '')}`,
       tenant,
       url,
-      name: null,
+      name: input.name ?? null,
       eventTypes: input.eventTypes,
       subject: input.subject ?? null,
       categories: input.categories ?? null,
@@ -170,143 +122,59 @@ export class SubscriptionService {
       updatedAt: now,
     };
     const secret = generateSecret();
-    const { config } = this.deps;
-    const origin = new URL(config.publicBaseUrl).host;
-    const code = validationCode();
-    try {
-      const created = await this.deps.client.workflow.executeUpdateWithStart(registerUpdate, {
-        args: [
-          {
-            subscription,
-            secret,
-            limits: config.backlog,
-            taskQueue: config.temporal.taskQueue,
-            validation: input.requireValidation
-              ? { origin, code, callbackUrl: `${config.publicBaseUrl}/v1/validate/${id}?code=${code}` }
-              : undefined,
-          },
-        ],
-        startWorkflowOperation: new WithStartWorkflowOperation('tenantWorkflow', this.tenantStart(tenant)),
-      });
-      this.deps.publisher.invalidate(tenant);
-      return { subscription: created, secret };
-    } catch (err) {
-      const failure = failureOf(err);
-      if (failure?.type === 'UrlTaken') throw urlConflict(failure);
-      if (failure?.type === 'TooManySubscriptions') throw HttpError.conflict(failure.message);
-      throw err;
-    }
-  }
-
-  /** The subscription's workflow handle, after checking it exists, runs, and belongs to `tenant`. */
-  private async owned(
-    tenant: string,
-    id: string,
-  ): Promise<{ handle: WorkflowHandle; subscription: Subscription }> {
-    if (!/^sub_[0-9a-f]{32}$/.test(id)) throw HttpError.notFound('subscription');
-    const handle = this.deps.client.workflow.getHandle(subscriberWorkflowId(id));
-    try {
-      const subscription = await handle.query(subscriptionQuery);
-      if (subscription.tenant !== tenant) throw HttpError.notFound('subscription');
-      return { handle, subscription };
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError || err instanceof QueryRejectedError || isDeletedQuery(err)) {
-        throw HttpError.notFound('subscription');
-      }
-      throw err;
-    }
+    const handshake = input.requireValidation ? newHandshake() : null;
+    await this.store.subscriptions.create(
+      subscription,
+      secret,
+      handshake,
+      this.deps.config.maxSubscriptionsPerTenant,
+    );
+    // Its workflow starts off the request's path; a subscription without one gets it on its first
+    // wake, or from the reconciler (which also starts those a handshake waits for).
+    this.deps.subscribers.start(subscription.id).catch((err: unknown) => {
+      this.deps.logger.warn(
+        { err, subscriptionId: subscription.id },
+        'subscriber not started yet; the reconciler will',
+      );
+    });
+    return { subscription, secret };
   }
 
   async get(tenant: string, id: string): Promise<Subscription> {
-    return (await this.owned(tenant, id)).subscription;
+    if (!SUBSCRIPTION_ID.test(id)) throw new NotFoundError('subscription');
+    return this.store.subscriptions.getOrThrow(tenant, id);
   }
 
-  async list(tenant: string, req: ListRequest): Promise<{ data: Subscription[]; nextCursor: string | null }> {
-    let page: { ids: string[]; nextCursor: string | null };
-    try {
-      const url = req.url ? normalizeTargetUrl(req.url) : undefined;
-      page = await this.tenantHandle(tenant).query(listQuery, { ...req, url });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return { data: [], nextCursor: null };
-      if (err instanceof TargetUrlError) return { data: [], nextCursor: null };
-      throw err;
-    }
-    // A subscription deleted between the page and its read is left out.
-    const data = await Promise.all(
-      page.ids.map((id) =>
-        this.get(tenant, id).catch((err: unknown) => {
-          if (err instanceof HttpError) return null;
-          throw err;
-        }),
-      ),
-    );
-    return { data: data.filter((s): s is Subscription => s !== null), nextCursor: page.nextCursor };
+  list(tenant: string, q: ListQuery) {
+    return this.store.subscriptions.list(tenant, q);
   }
 
   async patch(
     tenant: string,
     id: string,
-    changes: ConfigPatch['changes'],
+    changes: SubscriptionChanges,
     expectedVersion: number | undefined,
   ): Promise<Subscription> {
-    const { handle, subscription } = await this.owned(tenant, id);
-    if (expectedVersion !== undefined && expectedVersion !== subscription.version) {
-      throw HttpError.preconditionFailed(`the subscription is at version ${subscription.version}`);
-    }
+    if (!SUBSCRIPTION_ID.test(id)) throw new NotFoundError('subscription');
     const next = { ...changes };
-    if (changes.url !== undefined) {
-      next.url = await this.checkTarget(changes.url);
-      if (next.url !== subscription.url) {
-        try {
-          const tenantHandle = this.tenantHandle(tenant);
-          await onLiveRun(tenantHandle, () =>
-            tenantHandle.executeUpdate(changeUrlUpdate, { args: [{ id, url: next.url! }] }),
-          );
-        } catch (err) {
-          const failure = failureOf(err);
-          if (failure?.type === 'UrlTaken') throw urlConflict(failure);
-          throw err;
-        }
-      }
-    }
-    let updated: Subscription;
-    try {
-      updated = await onLiveRun(handle, () =>
-        handle.executeUpdate(updateConfigUpdate, {
-          args: [{ expectedVersion, changes: next, at: new Date().toISOString() }],
-        }),
-      );
-    } catch (err) {
-      if (next.url !== undefined && next.url !== subscription.url) {
-        // Give the new URL back: the change did not happen.
-        await this.tenantHandle(tenant).executeUpdate(changeUrlUpdate, {
-          args: [{ id, url: subscription.url }],
-        });
-      }
-      if (failureOf(err)?.type === 'VersionMismatch')
-        throw HttpError.preconditionFailed(failureOf(err)!.message);
-      if (failureOf(err)?.type === 'Deleted') throw HttpError.notFound('subscription');
-      throw err;
-    }
-    await this.tenantHandle(tenant).signal(entryChangedSignal, {
+    if (changes.url !== undefined) next.url = await this.checkTarget(changes.url);
+    const { subscription } = await this.store.subscriptions.patch(
+      tenant,
       id,
-      changes: {
-        eventTypes: updated.eventTypes,
-        subject: updated.subject,
-        categories: updated.categories,
-        labels: updated.labels,
-      },
-    });
-    this.deps.publisher.invalidate(tenant);
-    return updated;
+      next,
+      expectedVersion,
+      newHandshake,
+      new Date(),
+    );
+    this.changed(id);
+    return subscription;
   }
 
   async remove(tenant: string, id: string): Promise<void> {
-    const { handle } = await this.owned(tenant, id);
-    await onLiveRun(handle, () => handle.executeUpdate(deleteUpdate));
-    const tenantHandle = this.tenantHandle(tenant);
-    await onLiveRun(tenantHandle, () => tenantHandle.executeUpdate(unregisterUpdate, { args: [{ id }] }));
-    this.deps.publisher.invalidate(tenant);
+    if (!SUBSCRIPTION_ID.test(id)) throw new NotFoundError('subscription');
+    if (!(await this.store.subscriptions.remove(tenant, id, new Date())))
+      throw new NotFoundError('subscription');
+    this.changed(id);
   }
 
   async removeByUrl(tenant: string, url: string): Promise<void> {
@@ -314,128 +182,82 @@ export class SubscriptionService {
     try {
       normalized = normalizeTargetUrl(url);
     } catch {
-      throw HttpError.notFound('subscription');
+      throw new NotFoundError('subscription');
     }
-    let id: string | null = null;
-    try {
-      id = await this.tenantHandle(tenant).query(lookupUrlQuery, normalized);
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    }
-    if (!id) throw HttpError.notFound('subscription');
+    const id = await this.store.subscriptions.idByUrl(tenant, normalized);
+    if (!id) throw new NotFoundError('subscription');
     await this.remove(tenant, id);
   }
 
   async secret(tenant: string, id: string): Promise<string> {
-    const { handle } = await this.owned(tenant, id);
-    const secrets = await handle.query(secretsQuery);
-    return secrets.find((s) => s.expiresAt === null)!.secret;
+    await this.get(tenant, id);
+    return this.store.subscriptions.secret(tenant, id);
   }
 
   async rotateSecret(tenant: string, id: string): Promise<string> {
-    const { handle } = await this.owned(tenant, id);
+    await this.get(tenant, id);
     const secret = generateSecret();
-    await onLiveRun(handle, () =>
-      handle.executeUpdate(rotateSecretUpdate, { args: [{ secret, at: new Date().toISOString() }] }),
-    );
+    await this.store.subscriptions.rotateSecret(tenant, id, secret, new Date());
     return secret;
   }
 
   async setStatus(tenant: string, id: string, status: 'active' | 'paused'): Promise<Subscription> {
-    const { handle } = await this.owned(tenant, id);
-    const updated = await onLiveRun(handle, () =>
-      handle.executeUpdate(setStatusUpdate, { args: [{ status, at: new Date().toISOString() }] }),
-    );
-    await this.tenantHandle(tenant).signal(entryChangedSignal, { id, changes: { status: updated.status } });
+    if (!SUBSCRIPTION_ID.test(id)) throw new NotFoundError('subscription');
+    const updated = await this.store.subscriptions.setStatus(tenant, id, status, new Date());
+    this.changed(id);
     return updated;
   }
 
   async queue(tenant: string, id: string) {
-    const { handle } = await this.owned(tenant, id);
-    return handle.query(queueQuery);
+    await this.get(tenant, id);
+    return this.store.queues.queue(id, QUEUE_VIEW_LIMIT);
   }
 
-  async deliveries(tenant: string, id: string, limit: number) {
-    const { handle } = await this.owned(tenant, id);
-    return handle.query(deliveriesQuery, limit);
+  async deliveries(tenant: string, id: string, q: AttemptPageQuery) {
+    await this.get(tenant, id);
+    return this.store.attempts.page(id, q);
   }
 
-  async entry(tenant: string, id: string, eventId: string) {
-    const { handle } = await this.owned(tenant, id);
-    const status = await handle.query(entryStatusQuery, eventId);
-    if (!status) {
-      // Not remembered in detail: delivered long ago, if the event's record says it was queued here.
-      const record = await this.record(tenant, eventId);
-      if (!record?.subscriptionIds.includes(id)) throw HttpError.notFound('event');
-      return {
-        eventId,
-        subscriptionId: id,
-        status: 'delivered' as const,
-        attempts: null,
-        lastStatusCode: null,
-        lastError: null,
-        lastAttemptAt: null,
-        deliveredAt: null,
-      };
-    }
+  async entry(
+    tenant: string,
+    id: string,
+    eventId: string,
+  ): Promise<EntryStatus & { subscriptionId: string }> {
+    await this.get(tenant, id);
+    const event = await this.store.events.get(tenant, eventId, Date.now());
+    const status = event ? await this.store.queues.entry(id, event.pk, eventId) : null;
+    if (!status) throw new NotFoundError('event');
     return { ...status, subscriptionId: id };
   }
 
   async deadLetters(tenant: string, id: string) {
-    const { handle } = await this.owned(tenant, id);
-    return handle.query(deadLettersQuery);
+    await this.get(tenant, id);
+    return this.store.queues.deadLetters(id, Date.now());
   }
 
-  /** Re-queues dead letters, and re-sends delivered events named by id (from their records). */
+  /** Re-queues dead letters, and re-sends delivered events named by id, in their original order. */
   async redeliver(tenant: string, id: string, req: { eventIds?: string[]; since?: string }) {
-    const { handle } = await this.owned(tenant, id);
-    const request: RedeliverRequest = { ...req };
-    if (req.eventIds) {
-      const dead = new Set((await handle.query(deadLettersQuery)).map((d) => d.event.id));
-      const others = req.eventIds.filter((e) => !dead.has(e));
-      const records = await Promise.all(others.map((e) => this.record(tenant, e)));
-      request.events = records
-        .filter((r): r is EventRecord => !!r && r.subscriptionIds.includes(id))
-        .map((r) => r.event);
-    }
-    return onLiveRun(handle, () => handle.executeUpdate(redeliverUpdate, { args: [request] }));
+    await this.get(tenant, id);
+    const result = await this.store.queues.redeliver(id, req, this.deps.config.backlog, Date.now());
+    if (result.wake) this.deps.subscribers.wake(id, { headSeq: result.wake.headSeq });
+    return { requeued: result.requeued };
   }
 
-  /** An event's record, or null when it does not exist (never published, or purged by retention). */
-  record(tenant: string, eventId: string): Promise<EventRecord | null> {
-    return this.deps.publisher.records.read(tenant, eventId);
-  }
-
-  /** Status of an event in one subscription, for EventGet. */
-  async eventStatus(tenant: string, subscriptionId: string, eventId: string): Promise<string> {
-    try {
-      const handle = this.deps.client.workflow.getHandle(subscriberWorkflowId(subscriptionId));
-      const status = await handle.query(entryStatusQuery, eventId);
-      return status?.status ?? 'delivered';
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError || err instanceof QueryRejectedError) return 'deleted';
-      throw err;
-    }
-  }
-}
-
-/**
- * Runs `call`, an update of the workflow behind `handle`, again when the run it reached closed under
- * it: an update not yet accepted when a workflow continues-as-new is aborted ("workflow update was
- * aborted by closing workflow", a WorkflowNotFoundError) although the workflow lives on in its next
- * run. A workflow that is really gone (deleted meanwhile) answers 404.
- */
-async function onLiveRun<R>(handle: WorkflowHandle, call: () => Promise<R>): Promise<R> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      const running = await handle.describe().then(
-        (d) => d.status.name === 'RUNNING',
-        () => false,
-      );
-      if (!running || attempt >= 3) throw HttpError.notFound('subscription');
-    }
+  /** An event of `tenant` and where it stands at each subscription it was queued to; null if unknown. */
+  async event(
+    tenant: string,
+    eventId: string,
+  ): Promise<(HooklineEvent & { subscriptions: { id: string; status: string }[] }) | null> {
+    const found = await this.store.events.get(tenant, eventId, Date.now());
+    if (!found) return null;
+    const queuedTo = await this.store.events.subscriptionsOf(found.pk);
+    const subscriptions = await Promise.all(
+      queuedTo.map(async (s) => {
+        if (s.deleted) return { id: s.id, status: 'deleted' };
+        const entry = await this.store.queues.entry(s.id, found.pk, eventId);
+        return { id: s.id, status: entry?.status ?? 'deleted' };
+      }),
+    );
+    return { ...found.event, subscriptions };
   }
 }

@@ -1,5 +1,5 @@
 import type { HooklineEvent } from '../domain/types';
-import type { GeneratedIds } from './records';
+import type { GeneratedIds } from './generated-ids';
 
 /** An event as producers send it (validated by the API's zod schema or the ingress activity). */
 export interface EventInput {

@@ -1,7 +1,5 @@
-/** The deliveries log: every attempt of the last 7 days, newest first, paged by an opaque cursor. */
+/** The deliveries log: every attempt of the last 7 days, newest first, paged by attempt key. */
 import type { Db } from './database';
-import { decodeIntCursor, encodeCursor } from './cursor';
-import { BadCursorError } from './errors';
 
 export interface DeliveryAttempt {
   msgId: string;
@@ -16,11 +14,10 @@ export interface DeliveryAttempt {
 
 export interface AttemptPageQuery {
   limit: number;
-  cursor?: string;
+  /** Attempts older than this one (the API wraps it in an opaque cursor). */
+  before?: number;
   outcome?: 'succeeded' | 'failed';
 }
-
-const CURSOR = 'att';
 
 export class AttemptRows {
   constructor(private readonly db: Db) {}
@@ -28,16 +25,14 @@ export class AttemptRows {
   async page(
     subscriptionId: string,
     q: AttemptPageQuery,
-  ): Promise<{ data: DeliveryAttempt[]; nextCursor: string | null }> {
-    const before = q.cursor === undefined ? null : decodeIntCursor(CURSOR, q.cursor);
-    if (q.cursor !== undefined && before === null) throw new BadCursorError('not a cursor of this list');
+  ): Promise<{ data: DeliveryAttempt[]; next: number | null }> {
     let query = this.db
       .selectFrom('attempts')
       .selectAll()
       .where('subscription_id', '=', subscriptionId)
       .orderBy('pk', 'desc')
       .limit(q.limit + 1);
-    if (before !== null) query = query.where('pk', '<', before);
+    if (q.before !== undefined) query = query.where('pk', '<', q.before);
     if (q.outcome) query = query.where('ok', '=', q.outcome === 'succeeded' ? 1 : 0);
     const rows = await query.execute();
     const page = rows.slice(0, q.limit);
@@ -53,7 +48,7 @@ export class AttemptRows {
         durationMs: r.duration_ms,
         at: new Date(r.at).toISOString(),
       })),
-      nextCursor: rows.length > q.limit ? encodeCursor(CURSOR, page.at(-1)!.pk) : null,
+      next: rows.length > q.limit ? page.at(-1)!.pk : null,
     };
   }
 

@@ -42,8 +42,3 @@ export class BacklogFullError extends Error {
     super(`backlog full for ${subscriptionIds.join(', ')}`);
   }
 }
-
-/** A page cursor that is not one this list produced (the API's 400 at `cursor`). */
-export class BadCursorError extends Error {
-  override name = 'BadCursorError';
-}

@@ -224,6 +224,16 @@ export class QueueRows {
     };
   }
 
+  /** Events queued per open subscription (the backlog gauge, read at each scrape). */
+  async backlogs(): Promise<{ subscriptionId: string; events: number }[]> {
+    const rows = await this.db
+      .selectFrom('queues')
+      .select(['subscription_id', 'head_seq', 'done_seq'])
+      .where('open', '=', 1)
+      .execute();
+    return rows.map((r) => ({ subscriptionId: r.subscription_id, events: r.head_seq - r.done_seq }));
+  }
+
   /** Entries waiting, in delivery order (at most `limit`), and how many there are in all. */
   async queue(subscriptionId: string, limit: number): Promise<QueueView> {
     const head = await this.head(this.db, subscriptionId);

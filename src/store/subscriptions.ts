@@ -8,15 +8,8 @@ import { sql, type Selectable } from 'kysely';
 import { matchesEventType } from '../domain/matching';
 import { rotateSecrets, pruneSecrets } from '../domain/secrets';
 import type { SigningSecret, Subscription, SubscriptionFilter, SubscriptionStatus } from '../domain/types';
-import { decodeCursor, encodeCursor } from './cursor';
 import type { Db, Dialect, SubscriptionsTable } from './database';
-import {
-  BadCursorError,
-  LimitExceededError,
-  NotFoundError,
-  UrlTakenError,
-  VersionMismatchError,
-} from './errors';
+import { LimitExceededError, NotFoundError, UrlTakenError, VersionMismatchError } from './errors';
 import type { Sealer } from './sealing';
 import { owesSync } from './queues';
 import { bumpRoutingVersion, ensureTenant } from './tenants';
@@ -62,7 +55,8 @@ export interface ListQuery {
   eventType?: string;
   status?: SubscriptionStatus;
   limit: number;
-  cursor?: string;
+  /** The last id of the previous page (the API wraps it in an opaque cursor). */
+  after?: string;
 }
 
 /** What a subscriber's activities need of its subscription. */
@@ -74,8 +68,6 @@ export interface DeliveryView {
 }
 
 type Row = Selectable<SubscriptionsTable>;
-
-const LIST_CURSOR = 'sub';
 
 /** A database error for a unique index (SQLite or PostgreSQL). */
 export function isUniqueViolation(err: unknown): boolean {
@@ -235,10 +227,12 @@ export class SubscriptionRows {
     return this.liveIdByUrl(this.db, tenant, url);
   }
 
-  /** A page in id order; `eventType` keeps only subscriptions whose patterns match that type. */
-  async list(tenant: string, q: ListQuery): Promise<{ data: Subscription[]; nextCursor: string | null }> {
-    let after = q.cursor === undefined ? null : decodeCursor(LIST_CURSOR, q.cursor);
-    if (q.cursor !== undefined && after === null) throw new BadCursorError('not a cursor of this list');
+  /**
+   * A page in id order; `eventType` keeps only subscriptions whose patterns match that type. `next`:
+   * the id to pass as `after` for the next page, null at the end.
+   */
+  async list(tenant: string, q: ListQuery): Promise<{ data: Subscription[]; next: string | null }> {
+    let after = q.after ?? null;
     const data: Subscription[] = [];
     const chunk = Math.max(q.limit * 2, 50);
     for (;;) {
@@ -264,7 +258,7 @@ export class SubscriptionRows {
     }
     const more = data.length > q.limit;
     const page = data.slice(0, q.limit);
-    return { data: page, nextCursor: more ? encodeCursor(LIST_CURSOR, page.at(-1)!.id) : null };
+    return { data: page, next: more ? page.at(-1)!.id : null };
   }
 
   /**
@@ -483,7 +477,11 @@ export class SubscriptionRows {
         .where('deleted_at', 'is', null);
       if (handshakeId !== undefined) q = q.where('handshake_id', '=', handshakeId);
       const result = await q.returning('tenant').executeTakeFirst();
-      if (result) await bumpRoutingVersion(trx, result.tenant, now.getTime());
+      if (result) {
+        // The subscriber reads it on its next sync; until then the store owes it that (reconciler).
+        await owesSync(trx, id, now.getTime());
+        await bumpRoutingVersion(trx, result.tenant, now.getTime());
+      }
       return result !== undefined;
     });
   }

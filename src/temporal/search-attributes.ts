@@ -1,5 +1,4 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { utf8Length } from '../workflows/state';
 
 /**
  * Custom search attributes on subscriber workflows, so operators can filter in the Web UI
@@ -11,6 +10,7 @@ export const SA = {
   targetHost: defineSearchAttributeKey('HooklineTargetHost', 'KEYWORD'),
   targetUrl: defineSearchAttributeKey('HooklineTargetUrl', 'KEYWORD'),
   eventTypes: defineSearchAttributeKey('HooklineEventTypes', 'KEYWORD_LIST'),
+  /** active, paused, disabled, pending_validation, or deleted once the subscription is gone. */
   status: defineSearchAttributeKey('HooklineStatus', 'KEYWORD'),
 } as const;
 
@@ -28,6 +28,21 @@ export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'KeywordList'> =
  * operators' filtering in the Web UI, never routing or uniqueness.
  */
 export const SEARCH_ATTRIBUTE_VALUE_MAX_BYTES = 2048;
+
+/** UTF-8 length of a string, without TextEncoder or Buffer (this module runs in the workflow sandbox). */
+export function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4;
+      i++; // the low surrogate of the pair
+    } else bytes += 3;
+  }
+  return bytes;
+}
 
 const fits = (value: unknown) => utf8Length(JSON.stringify(value)) <= SEARCH_ATTRIBUTE_VALUE_MAX_BYTES;
 

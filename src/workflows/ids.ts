@@ -1,26 +1,20 @@
-/** Workflow ids, derived from what must be unique. Pure: imported by the API and by workflows. */
+/**
+ * Workflow ids, derived from what must be unique. Pure: imported by the API and by workflows. Each id
+ * has one variable part, or parts of fixed shape (`sub_` + 32 hex, a 32-hex handshake id), so no two
+ * different inputs can give one id: a tenant `acme` and a tenant `acme-corp` never share one.
+ */
 
 /** A subscription's workflow. */
 export function subscriberWorkflowId(subscriptionId: string): string {
   return `hookline-sub-${subscriptionId}`;
 }
 
-/** A tenant's registry and ingress workflow; Temporal-native producers signal `publish` to it. */
-export function tenantWorkflowId(tenant: string): string {
+/** A tenant's ingress workflow: Temporal-native producers signal `publish` to it. */
+export function ingressWorkflowId(tenant: string): string {
   return `hookline-ingress-${tenant}`;
 }
 
-/** An event's record; its id is the idempotency key of publishing. */
-export function eventRecordWorkflowId(tenant: string, eventId: string): string {
-  return `hookline-evt-${tenant}-${eventId}`;
-}
-
-/** The record of one publish's events whose ids Hookline generated (`evt_<key>_<nn>`). */
-export function publishRecordWorkflowId(tenant: string, key: string): string {
-  return `hookline-pub-${tenant}-${key}`;
-}
-
-/** A subscription's validation handshake (a child of its subscriber workflow). */
-export function validationWorkflowId(subscriptionId: string): string {
-  return `hookline-validate-${subscriptionId}`;
+/** One CloudEvents handshake of a subscription (a child of its subscriber workflow). */
+export function handshakeWorkflowId(subscriptionId: string, handshakeId: string): string {
+  return `hookline-handshake-${subscriptionId}-${handshakeId}`;
 }

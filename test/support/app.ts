@@ -1,15 +1,14 @@
 import type { LookupFunction } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { startServer, type RunningServer } from '../../src/api/app';
-import { SubscriptionService } from '../../src/api/subscriptions-service';
-import { validateEvents } from '../../src/api/ingress-validation';
 import { loadConfig, type Config } from '../../src/config';
-import type { Logger } from '../../src/logger';
 import type { Metrics } from '../../src/metrics';
 import { createTargetGuard, parseAllowedNetworks, type HostLookup } from '../../src/net/ssrf';
-import { Publisher } from '../../src/publish/publisher';
+import { activityDeps, createCore, startBackground, type Core } from '../../src/service';
+import { openStore, type Store } from '../../src/store';
 import { createPayloadCodec, dataConverterFor } from '../../src/temporal/codec';
 import type { WorkerHandle } from '../../src/worker';
+import { freshDatabase, type TestDialect } from './store';
 import { devServerAddress, startTestWorker, testLogger, uniqueTaskQueue } from './temporal';
 
 export const KEYS = {
@@ -19,15 +18,21 @@ export const KEYS = {
 
 let apps = 0;
 
+/** The database of the test apps: `HOOKLINE_TEST_DATABASE=postgres` runs them on PostgreSQL. */
+export function testDialect(): TestDialect {
+  return process.env.HOOKLINE_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+}
+
 export interface TestApp {
   url: string;
-  /** Tenant names of this app (unique per app: tenant workflows live on the app's own task queue). */
+  /** Tenant names of this app (unique per app: its workflows live on the app's own task queue). */
   tenants: Record<keyof typeof KEYS, string>;
   config: Config;
   client: Client;
+  store: Store;
+  core: Core;
   server: RunningServer;
   worker: WorkerHandle;
-  subscriptions: SubscriptionService;
   /** Calls the API as tenant `as` (default acme); `key: null` sends no Authorization. */
   call(
     method: string,
@@ -44,8 +49,9 @@ export interface TestApp {
 }
 
 /**
- * The real app on a free port, against the shared dev server, with its own task queue and a real
- * worker; two tenants (acme, globex) and loopback targets allowed so receivers can run on 127.0.0.1.
+ * The real app on a free port, against the shared dev server and a fresh store (SQLite, or PostgreSQL
+ * with HOOKLINE_TEST_DATABASE=postgres), with its own task queue and a real worker; two tenants (acme,
+ * globex) and loopback targets allowed so receivers can run on 127.0.0.1.
  */
 export async function startTestApp(
   env: Record<string, string> = {},
@@ -56,13 +62,16 @@ export async function startTestApp(
      * (which then allow exactly the config's ALLOWED_TARGET_NETWORKS, not all of 127.0.0.0/8).
      */
     resolver?: { host: HostLookup; socket: LookupFunction };
-    /** The API's logger (default: the silent test logger). */
-    logger?: Logger;
+    /** Tenant names to use instead of unique ones (names that are prefixes of each other, say). */
+    tenants?: Record<keyof typeof KEYS, string>;
+    /** Test hook of the publisher (see PublisherOptions.afterCommit). */
+    afterCommit?: () => void;
   } = {},
 ): Promise<TestApp> {
   const taskQueue = uniqueTaskQueue('api');
   const suffix = `${process.pid}-${++apps}-${Date.now() % 100000}`;
-  const tenants = { acme: `acme-${suffix}`, globex: `globex-${suffix}` };
+  const tenants = opts.tenants ?? { acme: `acme-${suffix}`, globex: `globex-${suffix}` };
+  const database = await freshDatabase(testDialect());
   const config = loadConfig({
     API_KEYS: `${tenants.acme}:${KEYS.acme},${tenants.globex}:${KEYS.globex}`,
     TEMPORAL_ADDRESS: devServerAddress(),
@@ -70,44 +79,48 @@ export async function startTestApp(
     ALLOWED_TARGET_NETWORKS: '127.0.0.0/8',
     PUBLIC_BASE_URL: 'http://127.0.0.1:9',
     LOG_LEVEL: 'silent',
+    DATA_DIR: database.dataDir,
+    ...(database.url ? { DATABASE_URL: database.url } : {}),
+    RECONCILE_INTERVAL_MS: '2000',
     ...env,
+  });
+  const store = await openStore({
+    ...config.database,
+    dataDir: config.dataDir,
+    encryption: config.encryption,
   });
   const connection = await Connection.connect({ address: devServerAddress() });
   // Payload encryption as the config asks (PAYLOAD_ENCRYPTION_KEY in `env`), on client and worker alike.
   const dataConverter = dataConverterFor(createPayloadCodec(config.encryption));
   const client = new Client({ connection, workflow: { queryRejectCondition: 'NOT_OPEN' }, dataConverter });
   const allowed = parseAllowedNetworks(config.allowedTargetNetworks);
-  const publisher = new Publisher({ client, taskQueue, logger: testLogger });
+  const core = createCore({
+    config,
+    client,
+    store,
+    logger: testLogger,
+    guard: createTargetGuard({ allowed, lookup: opts.resolver?.host }),
+    afterCommit: opts.afterCommit,
+  });
   const worker = await startTestWorker(
     taskQueue,
-    {
-      dataConverter,
-      maxCachedWorkflows: config.workerMaxCachedWorkflows ?? undefined,
-      deps: {
-        clock: () => new Date(),
-        http: undefined as never, // replaced by startTestWorker's loopback client
-        version: 'test',
-        origin: new URL(config.publicBaseUrl).host,
-        publisher,
-        validateEvents,
-        metrics: opts.metrics,
-      },
-    },
+    (http) =>
+      activityDeps(core, { config, http, logger: testLogger, metrics: opts.metrics, version: 'test' }),
+    { dataConverter, maxCachedWorkflows: config.workerMaxCachedWorkflows ?? undefined },
     opts.resolver ? { allowed, lookup: opts.resolver } : {},
   );
-  const subscriptions = new SubscriptionService({
-    client,
-    config,
-    guard: createTargetGuard({ allowed, lookup: opts.resolver?.host }),
-    publisher,
-  });
+  const background = startBackground(core, { config, logger: testLogger });
+  for (const tenant of Object.values(tenants)) await core.subscribers.startIngress(tenant);
+  if (opts.metrics) opts.metrics.observeBacklog(() => store.queues.backlogs());
   const server = await startServer({
     config,
     client,
-    logger: opts.logger ?? testLogger,
+    logger: testLogger,
     apiKeys: config.apiKeys!,
-    publisher,
-    subscriptions,
+    store,
+    subscribers: core.subscribers,
+    publisher: core.publisher,
+    subscriptions: core.subscriptions,
     port: 0,
     metrics: opts.metrics,
     workerReady: () => Promise.resolve(worker.isPolling()),
@@ -117,17 +130,18 @@ export async function startTestApp(
     tenants,
     config,
     client,
+    store,
+    core,
     server,
     worker,
-    subscriptions,
-    async call(method, path, opts = {}) {
-      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-      const key = opts.key === undefined ? KEYS[opts.as ?? 'acme'] : opts.key;
+    async call(method, path, callOpts = {}) {
+      const headers: Record<string, string> = { ...(callOpts.headers ?? {}) };
+      const key = callOpts.key === undefined ? KEYS[callOpts.as ?? 'acme'] : callOpts.key;
       if (key !== null) headers.authorization = `Bearer ${key}`;
       let body: string | undefined;
-      if (opts.raw !== undefined) body = opts.raw;
-      else if (opts.body !== undefined) {
-        body = JSON.stringify(opts.body);
+      if (callOpts.raw !== undefined) body = callOpts.raw;
+      else if (callOpts.body !== undefined) {
+        body = JSON.stringify(callOpts.body);
         headers['content-type'] ??= 'application/json';
       }
       const res = await fetch(`${server.url}${path}`, { method, headers, body });
@@ -142,8 +156,11 @@ export async function startTestApp(
     },
     async stop() {
       await server.stop();
+      await background.stop();
       await worker.stop();
       await connection.close();
+      await store.close();
+      database.cleanup();
     },
   };
 }

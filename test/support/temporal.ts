@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { validateEvents } from '../../src/api/ingress-validation';
+import type { ActivityDeps } from '../../src/activities';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../src/delivery/http';
 import { parseAllowedNetworks } from '../../src/net/ssrf';
 import { findTemporalBinary } from '../../src/temporal/binaries';
@@ -52,29 +52,25 @@ export function loopbackHttpClient(options: Partial<HttpClientOptions> = {}): Ht
   return createHttpClient({ allowed: parseAllowedNetworks(['127.0.0.0/8']), ...options });
 }
 
-/** Starts a real worker of the project (on the shared dev server unless `connection` is given). */
+/**
+ * Starts a real worker of the project (on the shared dev server unless `connection` is given), with
+ * the delivery client as production builds it but allowed to reach loopback receivers.
+ */
 export async function startTestWorker(
   taskQueue: string,
-  overrides: Partial<StartWorkerOptions> = {},
+  deps: (http: HttpClient) => Omit<ActivityDeps, 'logger'>,
+  overrides: Partial<Omit<StartWorkerOptions, 'deps'>> = {},
   httpOptions: Partial<HttpClientOptions> = {},
 ): Promise<WorkerHandle> {
   const http = loopbackHttpClient(httpOptions);
-  const { deps, ...rest } = overrides;
   const handle = await startWorker({
     address: devServerAddress(),
     namespace: 'default',
     taskQueue,
     logger: testLogger,
     workflowBundle: workflowBundle(),
-    ...rest,
-    deps: {
-      clock: () => new Date(),
-      version: 'test',
-      origin: 'hookline.test',
-      validateEvents,
-      ...deps,
-      http,
-    },
+    ...overrides,
+    deps: deps(http),
   });
   return {
     ...handle,

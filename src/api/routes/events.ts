@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import type { MetricsRecorder } from '../../metrics';
+import { GeneratedIds } from '../../publish/generated-ids';
 import { normalizeEvent } from '../../publish/normalize';
-import { BacklogFullError, type Publisher } from '../../publish/publisher';
-import { GeneratedIds } from '../../publish/records';
+import type { Publisher } from '../../publish/publisher';
 import { tenantOf } from '../auth';
 import { HttpError } from '../errors';
 import { checkEventDataDepths, checkEventDataSizes, PublishIn } from '../schemas/event';
@@ -26,33 +26,15 @@ export function eventsRouter(
     const now = new Date();
     const generated = new GeneratedIds();
     const events = inputs.map((e) => normalizeEvent(e, tenant, now, generated));
-    try {
-      const outcomes = await publisher.publish(tenant, events, { generated });
-      metrics?.eventsPublished(tenant, outcomes.filter((o) => !o.duplicate).length);
-      res.status(202).json({ events: outcomes });
-    } catch (err) {
-      if (err instanceof BacklogFullError) {
-        throw HttpError.backlogFull(
-          'a matching subscription cannot take more events now; publishing the same ids again is safe',
-          err.retryAfterSeconds,
-          err.subscriptionIds.map((id) => ({ subscriptionId: id })),
-        );
-      }
-      throw err;
-    }
+    const outcomes = await publisher.publish(tenant, events);
+    metrics?.eventsPublished(tenant, outcomes.filter((o) => !o.duplicate).length);
+    res.status(202).json({ events: outcomes });
   });
 
   router.get('/v1/events/:id', async (req, res) => {
-    const tenant = tenantOf(res);
-    const record = await service.record(tenant, req.params.id);
-    if (!record) throw HttpError.notFound('event');
-    const subscriptions = await Promise.all(
-      record.subscriptionIds.map(async (id) => ({
-        id,
-        status: await service.eventStatus(tenant, id, record.event.id),
-      })),
-    );
-    res.json({ ...record.event, subscriptions });
+    const event = await service.event(tenantOf(res), req.params.id);
+    if (!event) throw HttpError.notFound('event');
+    res.json(event);
   });
 
   return router;

@@ -8,6 +8,7 @@ import {
   RedeliverIn,
   SubscriptionCreate,
   SubscriptionCursor,
+  DeliveriesCursor,
   SubscriptionList,
   SubscriptionPatch,
 } from '../schemas/subscription';
@@ -36,9 +37,9 @@ export function subscriptionsRouter(service: SubscriptionService): Router {
   });
 
   router.get('/v1/subscriptions', async (req, res) => {
-    const q = parseQuery(SubscriptionList, req.query);
-    const page = await service.list(tenantOf(res), q);
-    const nextCursor = page.nextCursor === null ? null : SubscriptionCursor.encode(page.nextCursor);
+    const { cursor, ...q } = parseQuery(SubscriptionList, req.query);
+    const page = await service.list(tenantOf(res), { ...q, after: cursor });
+    const nextCursor = page.next === null ? null : SubscriptionCursor.encode(page.next);
     res.json({ data: page.data.map(present), nextCursor });
   });
 
@@ -90,9 +91,12 @@ export function subscriptionsRouter(service: SubscriptionService): Router {
   });
 
   router.get('/v1/subscriptions/:id/deliveries', async (req, res) => {
-    const { limit } = parseQuery(DeliveriesQuery, req.query);
-    const data = await service.deliveries(tenantOf(res), param(req, 'id'), limit);
-    res.json({ data: data.map(({ errorClass: _errorClass, ...d }) => d) });
+    const { cursor, ...q } = parseQuery(DeliveriesQuery, req.query);
+    const page = await service.deliveries(tenantOf(res), param(req, 'id'), { ...q, before: cursor });
+    res.json({
+      data: page.data.map(({ errorClass: _errorClass, ...d }) => d),
+      nextCursor: page.next === null ? null : DeliveriesCursor.encode(page.next),
+    });
   });
 
   router.get('/v1/subscriptions/:id/events/:eventId', async (req, res) => {

@@ -240,3 +240,40 @@ export const ReadinessOut = z.object({
   status: z.enum(['ready', 'not_ready']),
   checks: z.object({ temporal: z.boolean(), worker: z.boolean() }),
 });
+
+// ---- Page cursors ----
+
+const NOT_A_CURSOR = 'must be a nextCursor this service answered';
+
+/**
+ * A page cursor, opaque to clients: base64url of `{"at": <position>}`. Decodes to the position
+ * (`position` checks it); `.encode(position)` makes one. Only the exact text `encode` makes is taken,
+ * so anything else (a bare id, other JSON, padding, another list's cursor) answers 400 at `cursor`.
+ */
+export function pageCursor<T extends string | number>(position: z.ZodType<T>) {
+  const Position = z.strictObject({ at: position });
+  const encode = (at: T) => Buffer.from(JSON.stringify({ at }), 'utf8').toString('base64url');
+  return z.codec(
+    z
+      .string()
+      .max(512, 'must be at most 512 characters')
+      .regex(/^[A-Za-z0-9_-]+$/, NOT_A_CURSOR),
+    z.custom<T>(),
+    {
+      decode: (cursor, payload) => {
+        let parsed: { at: T } | undefined;
+        try {
+          parsed = Position.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+        } catch {
+          // not JSON, or not a position of this list
+        }
+        if (parsed === undefined || encode(parsed.at) !== cursor) {
+          payload.issues.push({ code: 'custom', message: NOT_A_CURSOR, input: cursor });
+          return z.NEVER;
+        }
+        return parsed.at;
+      },
+      encode,
+    },
+  );
+}

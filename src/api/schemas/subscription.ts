@@ -13,6 +13,7 @@ import {
   stringRecord,
   SubscriptionId,
   UtcTimestamp,
+  pageCursor,
 } from './common';
 import { StoredEvent } from './event';
 
@@ -201,43 +202,14 @@ export const IfMatch = z
   .regex(/^\s*(?:W\/)?(?:"\d{1,15}"|\d{1,15})\s*$/, 'must be a subscription version (an integer)')
   .transform((header) => Number(header.replace(/\D/g, '')));
 
-const NOT_A_CURSOR = 'must be a nextCursor this service answered';
-
-/** Where a page of `GET /v1/subscriptions` starts: after this subscription id. */
-const ListPosition = z.strictObject({ after: z.string().regex(/^sub_[0-9a-f]{32}$/) });
-
 /**
- * `cursor` of `GET /v1/subscriptions`, opaque to clients: base64url of `{"after":"<the previous
- * page's last id>"}`. Decodes to that id; `SubscriptionCursor.encode(id)` makes one. Only the exact
- * text `encode` makes is taken, so anything else (a bare id, other JSON, padding) answers 400.
+ * `cursor` of `GET /v1/subscriptions`: after this subscription id (see `pageCursor`).
+ * `SubscriptionCursor.encode(id)` makes one.
  */
-export const SubscriptionCursor = z.codec(
-  z
-    .string()
-    .max(512, 'must be at most 512 characters')
-    .regex(/^[A-Za-z0-9_-]+$/, NOT_A_CURSOR),
-  z.string(),
-  {
-    decode: (cursor, payload) => {
-      let position: z.infer<typeof ListPosition> | undefined;
-      try {
-        position = ListPosition.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-      } catch {
-        // not JSON, or not a position
-      }
-      if (position === undefined || encodeCursor(position.after) !== cursor) {
-        payload.issues.push({ code: 'custom', message: NOT_A_CURSOR, input: cursor });
-        return z.NEVER;
-      }
-      return position.after;
-    },
-    encode: (after) => encodeCursor(after),
-  },
-);
+export const SubscriptionCursor = pageCursor(z.string().regex(/^sub_[0-9a-f]{32}$/));
 
-function encodeCursor(after: string): string {
-  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
-}
+/** `cursor` of `GET …/deliveries`: before this attempt (see `pageCursor`). */
+export const DeliveriesCursor = pageCursor(z.int().min(1).max(Number.MAX_SAFE_INTEGER));
 
 /** `GET /v1/subscriptions`. */
 export const SubscriptionList = z.object({
@@ -271,6 +243,11 @@ export const DeliveriesQuery = z.object({
     .min(1, 'must be at least 1')
     .max(100, 'must be at most 100')
     .default(50),
+  cursor: DeliveriesCursor.optional().meta({ description: '`nextCursor` of the previous page.' }),
+  outcome: z
+    .enum(['succeeded', 'failed'])
+    .optional()
+    .meta({ description: 'Only attempts that succeeded (2xx) or failed.' }),
 });
 export type DeliveriesQuery = z.infer<typeof DeliveriesQuery>;
 
@@ -361,7 +338,7 @@ export const QueueOut = z.object({
 });
 export type QueueOutput = z.infer<typeof QueueOut>;
 
-/** `GET …/deliveries`: recent delivery attempts, newest first. */
+/** `GET …/deliveries`: every delivery attempt of the last 7 days, newest first, paged. */
 export const DeliveriesOut = z.object({
   data: z.array(
     z.object({
@@ -374,6 +351,10 @@ export const DeliveriesOut = z.object({
       at: UtcTimestamp,
     }),
   ),
+  nextCursor: z
+    .string()
+    .nullable()
+    .meta({ description: 'Pass as `cursor` for the next (older) page; null at the end.' }),
 });
 export type DeliveriesOutput = z.infer<typeof DeliveriesOut>;
 
