@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,53 @@ function startupHarness() {
   };
 }
 
+/** The embedded dev servers of `dataDir` still running. */
+const devServersOf = (dataDir: string) => processesMentioning(join(dataDir, 'temporal.db'));
+
+describe('start-up with a port already taken', () => {
+  const harness = startupHarness();
+
+  it('refuses a TEMPORAL_DEV_PORT where another Temporal server listens, naming it, instead of joining it', async () => {
+    const env = await harness.env();
+    const otherServerPort = devServerAddress().split(':')[1]!;
+    const proc = harness.service({ ...env, TEMPORAL_DEV_PORT: otherServerPort });
+    expect(await exitWithin(proc, 30_000)).toBe(1);
+    expect(proc.output()).toContain(
+      `hookline failed to start: port ${otherServerPort} (TEMPORAL_DEV_PORT) is already in use: another Temporal server? set TEMPORAL_DEV_PORT or TEMPORAL_ADDRESS`,
+    );
+    expect(proc.output()).not.toContain('API listening');
+    expect(devServersOf(env.DATA_DIR!)).toEqual([]);
+  });
+
+  it('refuses a taken TEMPORAL_UI_PORT, naming it', async () => {
+    const env = await harness.env();
+    await harness.occupy(Number(env.TEMPORAL_UI_PORT), '127.0.0.1');
+    const proc = harness.service(env);
+    expect(await exitWithin(proc, 30_000)).toBe(1);
+    expect(proc.output()).toContain(`port ${env.TEMPORAL_UI_PORT} (TEMPORAL_UI_PORT) is already in use`);
+    expect(devServersOf(env.DATA_DIR!)).toEqual([]);
+  });
+
+  it('refuses a taken PORT at once with one line naming it, and starts no dev server', async () => {
+    const env = await harness.env();
+    await harness.occupy(Number(env.PORT));
+    const proc = harness.service(env);
+    expect(await exitWithin(proc, 15_000)).toBe(1);
+    expect(proc.output().trim()).toBe(`hookline failed to start: port ${env.PORT} (PORT) is already in use`);
+    expect(devServersOf(env.DATA_DIR!)).toEqual([]);
+  });
+
+  it('stops the dev server it started when a later start-up step fails', async () => {
+    const env = await harness.env();
+    // The API key file cannot be read or written: start-up fails after the dev server and worker are up.
+    mkdirSync(join(env.DATA_DIR!, 'api-key'));
+    const proc = harness.service(env);
+    expect(await exitWithin(proc, 90_000)).toBe(1);
+    expect(proc.output()).toContain('temporal dev server started');
+    expect(devServersOf(env.DATA_DIR!)).toEqual([]);
+  });
+});
+
 describe('stop signals', () => {
   const harness = startupHarness();
 
@@ -178,5 +225,25 @@ describe('stop signals', () => {
     npm.child.kill('SIGTERM');
     expect(await eventually(() => !alive(nodePid!), 15_000)).toBe(true);
     expect(await exitWithin(npm, 5_000)).toBe(0);
+  });
+
+  it('SIGTERM while start-up still waits for Temporal stops it there', async () => {
+    const env = await harness.env();
+    // Nothing listens there: start-up keeps retrying the connection.
+    const proc = harness.service({ ...env, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(proc.child.exitCode).toBeNull();
+    proc.child.kill('SIGTERM');
+    expect(await exitWithin(proc, 15_000)).toBe(0);
+    expect(proc.output()).toContain('stopped during start-up');
+  });
+
+  it('SIGTERM right after the dev server was spawned stops it too', async () => {
+    const env = await harness.env();
+    const proc = harness.service(env);
+    expect(await eventually(() => existsSync(join(env.DATA_DIR!, 'temporal.pid')), 60_000, 20)).toBe(true);
+    proc.child.kill('SIGTERM');
+    expect(await exitWithin(proc, 15_000)).toBe(0);
+    expect(devServersOf(env.DATA_DIR!)).toEqual([]);
   });
 });
