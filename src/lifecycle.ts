@@ -1,7 +1,6 @@
 /**
- * Start and stop of the process's components (STYLE.md rule 9). Start-up records each component as
- * it starts; a failed step, a signal during start-up or a signal afterwards stops all of them, last
- * started first.
+ * Start and stop of the process's components. Start-up records each component as it starts; a failed
+ * step, a signal during start-up or a signal afterwards stops all of them, last started first.
  */
 import type { Logger } from './logger';
 

@@ -1,5 +1,5 @@
 /**
- * The OpenAPI 3.1 document of the REST API (API.md), generated from the zod schemas with zod's
+ * The OpenAPI 3.1 document of the REST API (`GET /openapi.json`, rendered at `/docs`), generated from the zod schemas with zod's
  * own `z.toJSONSchema`: request bodies and queries in their input form (before defaults and
  * transforms), answers in their output form. Component schemas are JSON Schema 2020-12, the
  * dialect OpenAPI 3.1 uses by default.
