@@ -62,8 +62,9 @@ async function main(): Promise<void> {
     await start({ mode, config, logger, lifecycle, metrics: createMetrics() });
   } catch (err) {
     const clean = await lifecycle.stop();
-    if (!(err instanceof StopRequested)) throw err;
-    logger.info({ signal: err.signal }, 'stopped during start-up');
+    // Whatever a step threw once a signal came (an aborted wait, a closed connection), it was asked to stop.
+    if (!lifecycle.signal.aborted) throw err;
+    logger.info({ signal: (lifecycle.signal.reason as StopRequested).signal }, 'stopped during start-up');
     process.exit(clean ? 0 : 1);
   }
   const signal = await lifecycle.stopRequested;
