@@ -1,24 +1,27 @@
-import { Client } from '@temporalio/client';
-import { startServer, type RunningServer } from './api/app';
+import { Client, type Connection } from '@temporalio/client';
+import { startServer } from './api/app';
 import { resolveApiKeys } from './api/keys';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, type Config } from './config';
 import { createHttpClient } from './delivery/http';
-import { createLogger } from './logger';
-import { createMetrics } from './metrics';
+import { Lifecycle, StartupError, StopRequested } from './lifecycle';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
 import { startMetricsServer } from './api/metrics-server';
+import { describeListenError, explainListen, listenError } from './net/ports';
 import { createTargetGuard, parseAllowedNetworks } from './net/ssrf';
 import { Publisher } from './publish/publisher';
 import { SubscriptionService } from './api/subscriptions-service';
 import { validateEvents } from './api/ingress-validation';
 import { createPayloadCodec, dataConverterFor } from './temporal/codec';
-import { startDevServer, type DevServer } from './temporal/dev-server';
+import { startDevServer } from './temporal/dev-server';
 import { hasLivePoller } from './temporal/pollers';
 import {
   connectWithRetry,
-  ensureRetention,
-  registerSearchAttributes,
+  prepareNamespace,
   RETENTION_DAYS,
-  retentionSeconds,
+  retryStartupStep,
+  startupBudget,
+  type StartupBudget,
 } from './temporal/setup';
 import { installRuntime } from './temporal/runtime';
 import { VERSION } from './version';
@@ -32,15 +35,48 @@ function modeFromArgs(argv: string[]): Mode {
   return 'all';
 }
 
+/** What every part of start-up uses. */
+interface Context {
+  mode: Mode;
+  config: Config;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  /** One registry for the process: the API's publish counts and the worker's delivery counts. */
+  metrics: Metrics;
+}
+
 /**
  * `npm start`: the embedded dev server (unless TEMPORAL_ADDRESS is set), the worker and the API in one
  * process. `--api-only` / `--worker-only` run one part against TEMPORAL_ADDRESS (default: the local
- * dev server's port), so each scales out on its own.
+ * dev server's port), so each scales out on its own. SIGINT or SIGTERM, during start-up or after it,
+ * stops whatever has started, last started first.
  */
 async function main(): Promise<void> {
   const mode = modeFromArgs(process.argv.slice(2));
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // Signals first: one that comes during start-up stops what has started so far.
+  const lifecycle = new Lifecycle(logger);
+  lifecycle.handleSignals();
+  try {
+    await start({ mode, config, logger, lifecycle, metrics: createMetrics() });
+  } catch (err) {
+    const clean = await lifecycle.stop();
+    // Whatever a step threw once a signal came (an aborted wait, a closed connection), it was asked to stop.
+    if (!lifecycle.signal.aborted) throw err;
+    logger.info({ signal: (lifecycle.signal.reason as StopRequested).signal }, 'stopped during start-up');
+    process.exit(clean ? 0 : 1);
+  }
+  const signal = await lifecycle.stopRequested;
+  logger.info({ signal }, 'shutting down');
+  const clean = await lifecycle.stop();
+  if (clean) logger.info('stopped');
+  else logger.error('unclean shutdown');
+  process.exit(clean ? 0 : 1);
+}
+
+async function start(ctx: Context): Promise<void> {
+  const { mode, config, logger, lifecycle, metrics } = ctx;
   installRuntime(
     logger,
     config.logLevel === 'debug' || config.logLevel === 'trace' ? 'INFO' : 'WARN',
@@ -49,36 +85,11 @@ async function main(): Promise<void> {
   if (config.metrics.temporalBind) {
     logger.info({ url: `http://${config.metrics.temporalBind}/metrics` }, 'Temporal SDK metrics listening');
   }
-  // One registry for the process: the API's publish counts and the worker's delivery counts.
-  const metrics = createMetrics();
+  // Before anything starts: a taken port fails now, not after the dev server and the worker are up.
+  await checkListenPorts(ctx);
 
-  // Payload encryption: one codec for every Client and Worker of this process (null: plain JSON).
-  const dataConverter = dataConverterFor(createPayloadCodec(config.encryption));
-  const codecOn = config.encryption !== null && config.codec.authKeyDigests.length > 0;
-  if (config.encryption && !codecOn)
-    logger.info('payloads are encrypted; set CODEC_AUTH_KEYS to decode them in the Web UI');
-
-  let devServer: DevServer | null = null;
-  let address = config.temporal.address;
-  if (!address && mode === 'all') {
-    devServer = await startDevServer({
-      dataDir: config.dataDir,
-      namespace: config.temporal.namespace,
-      port: config.temporal.devPort,
-      uiPort: config.temporal.uiPort,
-      logger,
-      // The Web UI decodes encrypted payloads through our codec route (operators sign in at /codec/login).
-      uiCodecEndpoint: codecOn && mode === 'all' ? `${config.publicBaseUrl}/codec` : undefined,
-    });
-    address = devServer.address;
-  }
-  address ??= `127.0.0.1:${config.temporal.devPort}`;
-
-  const connection = await connectWithRetry(address);
-  await registerSearchAttributes(connection, config.temporal.namespace);
-  const retention = devServer
-    ? await ensureRetention(connection, config.temporal.namespace)
-    : await retentionSeconds(connection, config.temporal.namespace);
+  const { address, connection, embedded, uiUrl, budget } = await startTemporal(ctx);
+  const retention = await prepareNamespace(connection, config.temporal.namespace, { embedded, budget });
   if (retention < RETENTION_DAYS * 86_400) {
     // A cluster's namespace is its operators': warn, do not change it. Event records make up for a
     // shorter retention by staying open longer; deleted subscriptions' histories go sooner.
@@ -87,6 +98,10 @@ async function main(): Promise<void> {
       'namespace retention is shorter than 7 days',
     );
   }
+  // Payload encryption: one codec for every Client and Worker of this process (null: plain JSON).
+  const dataConverter = dataConverterFor(createPayloadCodec(config.encryption));
+  if (config.encryption && config.codec.authKeyDigests.length === 0)
+    logger.info('payloads are encrypted; set CODEC_AUTH_KEYS to decode them in the Web UI');
   // Queries of closed workflows (deleted subscriptions) are refused rather than replayed.
   const client = new Client({
     connection,
@@ -101,107 +116,178 @@ async function main(): Promise<void> {
     logger,
     retentionSeconds: retention,
   });
+  const http = createHttpClient({ allowed });
+  lifecycle.started('delivery HTTP client', () => http.close());
 
   let worker: WorkerHandle | null = null;
-  const http = createHttpClient({ allowed });
   if (mode !== 'api') {
-    worker = await startWorker({
-      address,
-      dataConverter,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      logger,
-      deps: {
-        clock: () => new Date(),
-        http,
-        version: VERSION,
-        origin: new URL(config.publicBaseUrl).host,
-        publisher,
-        validateEvents,
-        metrics,
-      },
-      maxCachedWorkflows: config.workerMaxCachedWorkflows ?? undefined,
-    });
+    worker = await lifecycle.start(
+      'worker',
+      () =>
+        startWorker({
+          address,
+          dataConverter,
+          namespace: config.temporal.namespace,
+          taskQueue: config.temporal.taskQueue,
+          logger,
+          deps: {
+            clock: () => new Date(),
+            http,
+            version: VERSION,
+            origin: new URL(config.publicBaseUrl).host,
+            publisher,
+            validateEvents,
+            metrics,
+          },
+          maxCachedWorkflows: config.workerMaxCachedWorkflows ?? undefined,
+        }),
+      (w) => w.stop(),
+    );
     logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }
 
-  let server: RunningServer | null = null;
-  let metricsServer: RunningServer | null = null;
   if (config.metrics.port !== null) {
-    metricsServer = await startMetricsServer({
-      metrics,
-      token: config.metrics.token,
-      port: config.metrics.port,
-      logger,
-    });
+    const metricsPort = config.metrics.port;
+    const metricsServer = await lifecycle.start(
+      'metrics listener',
+      () =>
+        explainListen(metricsPort, 'METRICS_PORT', () =>
+          startMetricsServer({ metrics, token: config.metrics.token, port: metricsPort, logger }),
+        ),
+      (s) => s.stop(),
+    );
     logger.info({ url: `http://localhost:${metricsServer.port}/metrics` }, 'metrics listening');
   } else if (mode === 'worker') {
     logger.info('no METRICS_PORT: this worker-only process exposes no /metrics');
   }
-  if (mode !== 'worker') {
-    const keys = resolveApiKeys(config);
-    if (keys.generated) {
-      // Printed once, on the run that generated it; never logged.
-      process.stdout.write(
-        `\nHookline API key for tenant "default": ${keys.keys[0]!.key}\n(kept in ${keys.file})\n\n`,
-      );
-    }
-    const localWorker = worker;
-    const subscriptions = new SubscriptionService({
-      client,
-      config,
-      guard: createTargetGuard({ allowed }),
-      publisher,
-    });
-    // Every tenant's registry and ingress workflow runs from the start (`publish` can be signalled).
-    for (const tenant of new Set(keys.keys.map((k) => k.tenant))) await subscriptions.ensureTenant(tenant);
-    server = await startServer({
-      config,
-      client,
-      logger,
-      apiKeys: keys.keys,
-      publisher,
-      subscriptions,
-      port: config.port,
-      metrics,
-      workerReady: async () =>
-        localWorker
-          ? localWorker.isPolling()
-          : hasLivePoller(client, config.temporal.namespace, config.temporal.taskQueue),
-    });
-    logger.info({ url: `http://localhost:${server.port}`, apiKeyFile: keys.file }, 'API listening');
-  }
-  if (devServer) logger.info({ url: devServer.uiUrl }, 'Temporal Web UI');
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    try {
-      await server?.stop();
-      await metricsServer?.stop();
-      await worker?.stop();
-      await http.close();
-      await connection.close();
-      await devServer?.stop();
-      logger.info('stopped');
-      process.exit(0);
-    } catch (err) {
-      logger.error({ err }, 'unclean shutdown');
-      process.exit(1);
-    }
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (mode !== 'worker') await startApi(ctx, { client, connection, publisher, worker, budget });
+  if (uiUrl) logger.info({ url: uiUrl }, 'Temporal Web UI');
+}
+
+/**
+ * The embedded dev server (mode `all` without TEMPORAL_ADDRESS) and a connection to Temporal, each
+ * recorded in the lifecycle. The budget for start-up's Temporal steps runs from when the address is
+ * known.
+ */
+async function startTemporal(ctx: Context): Promise<{
+  address: string;
+  connection: Connection;
+  embedded: boolean;
+  uiUrl: string | null;
+  budget: StartupBudget;
+}> {
+  const { mode, config, logger, lifecycle } = ctx;
+  let address = config.temporal.address;
+  let uiUrl: string | null = null;
+  const embedded = !address && mode === 'all';
+  if (embedded) {
+    const codecOn = config.encryption !== null && config.codec.authKeyDigests.length > 0;
+    const devServer = await lifecycle.start(
+      'temporal dev server',
+      () =>
+        startDevServer({
+          dataDir: config.dataDir,
+          namespace: config.temporal.namespace,
+          port: config.temporal.devPort,
+          uiPort: config.temporal.uiPort,
+          logger,
+          // The Web UI decodes encrypted payloads through our codec route (operators sign in at /codec/login).
+          uiCodecEndpoint: codecOn ? `${config.publicBaseUrl}/codec` : undefined,
+          signal: lifecycle.signal,
+        }),
+      (d) => d.stop(),
+    );
+    address = devServer.address;
+    uiUrl = devServer.uiUrl;
+  }
+  const target = address ?? `127.0.0.1:${config.temporal.devPort}`;
+  const budget = startupBudget({ signal: lifecycle.signal, logger });
+  const connection = await lifecycle.start(
+    'Temporal connection',
+    () => connectWithRetry(target, budget),
+    (c) => c.close(),
+  );
+  return { address: target, connection, embedded, uiUrl, budget };
+}
+
+/** The API: every tenant's workflows started, then the listener on PORT. */
+async function startApi(
+  ctx: Context,
+  deps: {
+    client: Client;
+    connection: Connection;
+    publisher: Publisher;
+    worker: WorkerHandle | null;
+    budget: StartupBudget;
+  },
+): Promise<void> {
+  const { config, logger, lifecycle, metrics } = ctx;
+  const { client, connection, publisher, worker, budget } = deps;
+  const keys = resolveApiKeys(config);
+  if (keys.generated) {
+    // Printed once, on the run that generated it; never logged.
+    process.stdout.write(
+      `\nHookline API key for tenant "default": ${keys.keys[0]!.key}\n(kept in ${keys.file})\n\n`,
+    );
+  }
+  const subscriptions = new SubscriptionService({
+    client,
+    config,
+    guard: createTargetGuard({ allowed: parseAllowedNetworks(config.allowedTargetNetworks) }),
+    publisher,
+  });
+  // Every tenant's registry and ingress workflow runs from the start (`publish` can be signalled).
+  for (const tenant of new Set(keys.keys.map((k) => k.tenant))) {
+    await retryStartupStep(
+      `starting the workflows of tenant ${tenant}`,
+      () => subscriptions.ensureTenant(tenant),
+      budget,
+      connection,
+    );
+    lifecycle.checkpoint();
+  }
+  const server = await lifecycle.start(
+    'API listener',
+    () =>
+      explainListen(config.port, 'PORT', () =>
+        startServer({
+          config,
+          client,
+          logger,
+          apiKeys: keys.keys,
+          publisher,
+          subscriptions,
+          port: config.port,
+          metrics,
+          workerReady: async () =>
+            worker
+              ? worker.isPolling()
+              : hasLivePoller(client, config.temporal.namespace, config.temporal.taskQueue),
+        }),
+      ),
+    (s) => s.stop(),
+  );
+  logger.info({ url: `http://localhost:${server.port}`, apiKeyFile: keys.file }, 'API listening');
+}
+
+/** Fails start-up early when a port this process will listen on is taken (0 picks a free one). */
+async function checkListenPorts({ mode, config }: Context): Promise<void> {
+  const ports: { port: number; setting: string }[] = [];
+  if (mode !== 'worker') ports.push({ port: config.port, setting: 'PORT' });
+  if (config.metrics.port !== null) ports.push({ port: config.metrics.port, setting: 'METRICS_PORT' });
+  for (const { port, setting } of ports) {
+    if (port === 0) continue;
+    const code = await listenError(port);
+    if (code !== null) throw new StartupError(describeListenError(code, port, setting));
+  }
 }
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
+  } else if (err instanceof StartupError) {
+    process.stderr.write(`hookline failed to start: ${err.message}\n`);
   } else {
     process.stderr.write(
       `hookline failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

@@ -104,7 +104,7 @@ function clientErrorStatus(err: unknown): number | null {
   return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500 ? value : null;
 }
 
-/** The codes of API.md by status; other statuses get their reason phrase in snake_case. */
+/** The error codes the API documents, by status; other statuses get their reason phrase in snake_case. */
 const CODES: Record<number, string> = {
   400: 'validation_failed',
   401: 'unauthorized',

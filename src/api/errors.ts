@@ -1,4 +1,4 @@
-/** One error type for the API; the error middleware maps it to the JSON error body of API.md. */
+/** One error type for the API; the error middleware maps it to the JSON error body (`ErrorBody`). */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(

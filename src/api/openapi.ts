@@ -1,5 +1,5 @@
 /**
- * The OpenAPI 3.1 document of the REST API (API.md), generated from the zod schemas with zod's
+ * The OpenAPI 3.1 document of the REST API (`GET /openapi.json`, rendered at `/docs`), generated from the zod schemas with zod's
  * own `z.toJSONSchema`: request bodies and queries in their input form (before defaults and
  * transforms), answers in their output form. Component schemas are JSON Schema 2020-12, the
  * dialect OpenAPI 3.1 uses by default.
@@ -130,7 +130,11 @@ function queryParameters(schema: z.ZodType): JsonObject[] {
 type ErrorResponse = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 500 | 503;
 
 const ERROR_RESPONSES: Record<ErrorResponse, { name: string; description: string; retryAfter?: true }> = {
-  400: { name: 'ValidationFailed', description: '`validation_failed`: details name each problem by path.' },
+  400: {
+    name: 'ValidationFailed',
+    description:
+      '`validation_failed`: details name each problem by path. Also malformed input of any kind: bad JSON, a body that is not what its Content-Encoding says, a bad percent-escape in the path.',
+  },
   401: { name: 'Unauthorized', description: '`unauthorized`: missing or unknown API key.' },
   403: { name: 'Forbidden', description: '`forbidden`.' },
   404: { name: 'NotFound', description: '`not_found` (also for resources of other tenants).' },
@@ -145,7 +149,8 @@ const ERROR_RESPONSES: Record<ErrorResponse, { name: string; description: string
   },
   415: {
     name: 'UnsupportedMediaType',
-    description: '`unsupported_media_type`: the body must be UTF-8 JSON.',
+    description:
+      '`unsupported_media_type`: the body must be UTF-8 JSON, sent as is or with Content-Encoding gzip, deflate or br.',
   },
   500: { name: 'Internal', description: '`internal`.' },
   503: {

@@ -73,7 +73,7 @@ function rawBody({ msgId, subscriptionId, events }: FormatBatchInput): string {
   return JSON.stringify({
     id: msgId,
     subscriptionId,
-    // Key order is part of the format (API.md); `data` is always present, null when absent.
+    // Key order is part of the format (test/fixtures/golden pins it); `data` is always present, null when absent.
     events: events.map((e) => ({
       id: e.id,
       type: e.type,

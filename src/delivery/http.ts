@@ -32,7 +32,7 @@ export interface HttpClientOptions {
   allowed: BlockList | null;
   /** ms to establish TCP + TLS. */
   connectTimeoutMs?: number;
-  /** ms for the whole exchange, request sent to response read (API.md: 15 s). */
+  /** ms for the whole exchange, request sent to response read (deliveries are promised 15 s). */
   timeoutMs?: number;
   /** Most response bytes read; the rest is discarded and the connection closed. */
   maxResponseBytes?: number;

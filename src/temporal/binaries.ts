@@ -34,7 +34,7 @@ function projectCopy(kind: BinaryKind): string {
 }
 
 /**
- * Finds a Temporal binary, in the order ARCHITECTURE.md fixes: the `*_PATH` variable, the binary on
+ * Finds a Temporal binary, in the order the README documents: the `*_PATH` variable, the binary on
  * PATH, the project's pinned copy (installed now if missing), and last `null`, which callers turn
  * into the SDK's own download (`cached-download`) where they can, or a MissingBinaryError.
  */

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { sleep, StartupError } from '../lifecycle';
 import type { Logger } from '../logger';
+import { describeListenError, holdsLoopbackListener, listenError } from '../net/ports';
 import { requireTemporalBinary } from './binaries';
 
 export interface DevServerOptions {
@@ -17,6 +19,10 @@ export interface DevServerOptions {
   uiCodecEndpoint?: string;
   /** Extra `--dynamic-config-value KEY=VALUE` settings. */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** Longest wait for the frontend port to open, in ms (default 60 s). */
+  timeoutMs?: number;
+  /** Aborting it stops the wait (and the child): a signal during start-up. */
+  signal?: AbortSignal;
 }
 
 export interface DevServer {
@@ -56,21 +62,55 @@ async function stopLeftover(pidFile: string, logger: Logger): Promise<void> {
   if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`temporal dev server exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.end();
+      resolve(true);
     });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 200));
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * Waits until `child` listens on `port`. The listener must be the child's: an open port while the
+ * child has exited, or (on Linux, where /proc tells) a listener held by another process, is an
+ * error, never a silent join of someone else's server.
+ */
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, signal?: AbortSignal) {
+  const deadline = Date.now() + timeoutMs;
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  while (Date.now() < deadline) {
+    if (exited()) {
+      throw new StartupError(
+        `the temporal dev server exited (${child.exitCode ?? child.signalCode}) before it opened port ${port}; see temporal.log in DATA_DIR`,
+      );
+    }
+    if (await accepts(port)) {
+      const ours = child.pid === undefined ? null : holdsLoopbackListener(child.pid, port);
+      if (ours === true || (ours === null && !exited())) return;
+      if (ours === false && !exited()) {
+        throw new StartupError(
+          `${portTaken(port, 'TEMPORAL_DEV_PORT')} (taken while the dev server started)`,
+        );
+      }
+    }
+    await sleep(200, signal);
   }
-  throw new Error(`temporal dev server did not open port ${port} within ${timeoutMs} ms`);
+  throw new StartupError(`the temporal dev server did not open port ${port} within ${timeoutMs} ms`);
+}
+
+function portTaken(port: number, setting: string): string {
+  return `${describeListenError('EADDRINUSE', port, setting)}: another Temporal server? set ${setting} or TEMPORAL_ADDRESS`;
+}
+
+/** Refuses to start when a port the dev server needs is taken: it would fail, or we would join another. */
+async function checkPortsFree(ports: { port: number; setting: string }[]): Promise<void> {
+  for (const { port, setting } of ports) {
+    const code = await listenError(port, '127.0.0.1');
+    if (code === 'EADDRINUSE') throw new StartupError(portTaken(port, setting));
+    if (code !== null) throw new StartupError(describeListenError(code, port, setting));
+  }
 }
 
 /**
@@ -82,6 +122,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   mkdirSync(opts.dataDir, { recursive: true });
   const pidFile = join(opts.dataDir, 'temporal.pid');
   await stopLeftover(pidFile, opts.logger);
+  await checkPortsFree([
+    { port: opts.port, setting: 'TEMPORAL_DEV_PORT' },
+    { port: opts.uiPort, setting: 'TEMPORAL_UI_PORT' },
+  ]);
 
   const args = [
     'server',
@@ -105,13 +149,24 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   const log = openSync(join(opts.dataDir, 'temporal.log'), 'a');
   const child = spawn(binary, args, { stdio: ['ignore', log, log] });
+  closeSync(log); // the child has its own copy
   if (child.pid) writeFileSync(pidFile, String(child.pid));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  // However this process ends (a second signal exits at once), the dev server does not outlive it.
+  const killOnExit = () => {
+    if (running()) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
 
   try {
-    await waitForPort(opts.port, child, 60_000);
+    await waitForPort(opts.port, child, opts.timeoutMs ?? 60_000, opts.signal);
   } catch (err) {
+    // Nothing was served yet: no need for a graceful stop.
     child.kill('SIGKILL');
+    await exited;
+    process.removeListener('exit', killOnExit);
+    rmSync(pidFile, { force: true });
     throw err;
   }
   opts.logger.info({ pid: child.pid, binary }, 'temporal dev server started');
@@ -120,12 +175,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address: `127.0.0.1:${opts.port}`,
     uiUrl: `http://localhost:${opts.uiPort}`,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
+      if (running()) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;
         clearTimeout(timer);
       }
+      process.removeListener('exit', killOnExit);
       rmSync(pidFile, { force: true });
     },
   };

@@ -18,6 +18,9 @@ const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 export function installRuntime(logger: Logger, level: LogLevel = 'WARN', metricsBind?: string | null): void {
   const sdk = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
+    // The process's Lifecycle owns SIGINT/SIGTERM and stops the worker in its turn; by default the SDK
+    // also catches them to shut workers down, which swallowed a signal that came during start-up.
+    shutdownSignals: [],
     logger: new DefaultLogger(level, (entry) => sdk[levels[entry.level]](entry.meta ?? {}, entry.message)),
     // The Rust core's own logs too, instead of ANSI text on stderr.
     telemetryOptions: {

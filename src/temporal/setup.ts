@@ -2,6 +2,8 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
+import { sleep, StartupError } from '../lifecycle';
+import type { Logger } from '../logger';
 import { SEARCH_ATTRIBUTE_TYPES } from './search-attributes';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
@@ -34,17 +36,124 @@ export async function registerSearchAttributes(connection: Connection, namespace
   }
 }
 
-/** Connects to a frontend, retrying while it starts (a cluster may come up after us). */
-export async function connectWithRetry(address: string, timeoutMs = 60_000): Promise<Connection> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+/** How long start-up may wait for Temporal, in all: connecting, namespace set-up, starting workflows. */
+export const STARTUP_TIMEOUT_MS = 60_000;
+
+/** What a start-up step may spend: until `deadline` (epoch ms), and nothing once `signal` aborts. */
+export interface StartupBudget {
+  deadline: number;
+  signal?: AbortSignal;
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/** A budget of `timeoutMs` from now. */
+export function startupBudget(
+  opts: { timeoutMs?: number; signal?: AbortSignal; logger?: Pick<Logger, 'warn'> } = {},
+): StartupBudget {
+  return {
+    deadline: Date.now() + (opts.timeoutMs ?? STARTUP_TIMEOUT_MS),
+    signal: opts.signal,
+    logger: opts.logger,
+  };
+}
+
+/** Longest wait for one attempt's answer, in ms: a busy server is asked again rather than waited for. */
+const ATTEMPT_TIMEOUT_MS = 10_000;
+
+/** gRPC codes no retry changes: a wrong request, namespace set-up or credentials. */
+const PERMANENT_CODES: ReadonlySet<number> = new Set([
+  GrpcStatus.INVALID_ARGUMENT,
+  GrpcStatus.PERMISSION_DENIED,
+  GrpcStatus.UNAUTHENTICATED,
+  GrpcStatus.UNIMPLEMENTED,
+]);
+
+/** The gRPC status code of `err` or of its causes, if any. */
+function grpcCode(err: unknown): number | null {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isGrpcServiceError(e)) return e.code;
+  }
+  return null;
+}
+
+/** Whether trying again may help: any failure but a permanent gRPC status (a busy or starting server). */
+export function isTransientStartupError(err: unknown): boolean {
+  const code = grpcCode(err);
+  return code === null || !PERMANENT_CODES.has(code);
+}
+
+/**
+ * Runs a start-up step that talks to Temporal until it succeeds, retrying transient failures ("please
+ * retry" from a busy dev server, a frontend still starting) with back-off from 250 ms doubling to 5 s.
+ * Past the budget's deadline the last failure becomes a one-line StartupError; a signal aborts the wait.
+ * With `connection`, each attempt gets its own deadline, so a hung call is asked again.
+ */
+export async function retryStartupStep<T>(
+  what: string,
+  step: () => Promise<T>,
+  budget: StartupBudget,
+  connection?: Connection,
+): Promise<T> {
+  let delayMs = 250;
+  for (let attempt = 1; ; attempt++) {
+    if (budget.signal?.aborted) throw budget.signal.reason as Error;
     try {
-      return await Connection.connect({ address, connectTimeout: 5_000 });
+      const attemptDeadline = Math.min(Date.now() + ATTEMPT_TIMEOUT_MS, budget.deadline);
+      return await (connection ? connection.withDeadline(attemptDeadline, step) : step());
     } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 1_000));
+      if (budget.signal?.aborted) throw budget.signal.reason as Error;
+      if (!isTransientStartupError(err)) throw err;
+      const leftMs = budget.deadline - Date.now();
+      if (leftMs <= 0) {
+        throw new StartupError(`${what} did not succeed before the start-up deadline: ${oneLine(err)}`, {
+          cause: err,
+        });
+      }
+      budget.logger?.warn({ attempt, error: oneLine(err) }, `${what} failed; retrying`);
+      await sleep(Math.min(delayMs, leftMs), budget.signal);
+      delayMs = Math.min(delayMs * 2, 5_000);
     }
   }
+}
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
+/** Connects to a frontend, retrying while it starts (a cluster may come up after us). */
+export function connectWithRetry(
+  address: string,
+  budget: StartupBudget = startupBudget(),
+): Promise<Connection> {
+  return retryStartupStep(
+    `connecting to Temporal at ${address}`,
+    () => Connection.connect({ address, connectTimeout: 5_000 }),
+    budget,
+  );
+}
+
+/**
+ * Readies the namespace for Hookline, retrying within `budget`: registers the search attributes and,
+ * on the embedded dev server (`embedded`), raises retention to RETENTION_DAYS. Answers the
+ * retention in effect, in seconds.
+ */
+export async function prepareNamespace(
+  connection: Connection,
+  namespace: string,
+  opts: { embedded: boolean; budget: StartupBudget },
+): Promise<number> {
+  await retryStartupStep(
+    `registering search attributes on namespace ${namespace}`,
+    () => registerSearchAttributes(connection, namespace),
+    opts.budget,
+    connection,
+  );
+  return retryStartupStep(
+    `reading the retention of namespace ${namespace}`,
+    () => (opts.embedded ? ensureRetention(connection, namespace) : retentionSeconds(connection, namespace)),
+    opts.budget,
+    connection,
+  );
 }
 
 /** Event records and dead letters are kept this long after they close (EventGet works for 7 days). */

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -22,6 +23,89 @@ export function spawnService(env: Record<string, string>, args: string[] = []): 
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
+}
+
+/**
+ * Runs `npm run <script>` (`start`, `start:api`, `start:worker`) as an operator would, so signals
+ * reach the service through npm. `child` is the npm process; `servicePid()` reads node's own pid
+ * from its first JSON log line.
+ */
+export function spawnNpm(
+  script: string,
+  env: Record<string, string>,
+): ServiceProcess & { servicePid: () => number | null } {
+  const child = spawn('npm', ['run', script], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const servicePid = () => {
+    const match = /^\{.*?"pid":(\d+)/m.exec(out);
+    return match ? Number(match[1]) : null;
+  };
+  return { child, output: () => out, exited, servicePid };
+}
+
+/** The exit code when `proc` exits within `ms`, else 'still running'. */
+export async function exitWithin(
+  proc: Pick<ServiceProcess, 'exited'>,
+  ms: number,
+): Promise<number | null | 'still running'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'still running'>(
+    (resolve) => (timer = setTimeout(() => resolve('still running'), ms)),
+  );
+  try {
+    return await Promise.race([proc.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pids of the processes whose command line mentions `path` (Linux /proc): a dev server of a test's
+ * DATA_DIR shows its `--db-filename` there, whoever started it.
+ */
+export function processesMentioning(path: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (
+        readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+          .split('\0')
+          .some((arg) => arg.includes(path))
+      ) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** Polls until `check` holds or `ms` pass; answers whether it held. */
+export async function eventually(check: () => boolean, ms: number, everyMs = 100): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (check()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }
 
 /**

@@ -117,7 +117,7 @@ export function subscriptionsRouter(service: SubscriptionService): Router {
   return router;
 }
 
-/** The subscription object of API.md (the tenant is implied by the key). */
+/** The subscription object as the API answers it (`SubscriptionOut`; the tenant is implied by the key). */
 function present(s: import('../../domain/types').Subscription) {
   const { tenant: _tenant, ...rest } = s;
   return rest;

@@ -13,7 +13,7 @@ export const ValidationDetail = z.object({
 });
 export type ValidationDetail = z.infer<typeof ValidationDetail>;
 
-/** The body of every error answer (API.md, Conventions). */
+/** The body of every error answer: `{"error": {"code", "message", "details"}}`. */
 export const ErrorBody = z
   .object({
     error: z.object({
