@@ -9,9 +9,9 @@ import { createMetrics, type Metrics } from './metrics';
 import { startMetricsServer } from './api/metrics-server';
 import { describeListenError, explainListen, listenError } from './net/ports';
 import { createTargetGuard, parseAllowedNetworks } from './net/ssrf';
-import { Publisher } from './publish/publisher';
-import { SubscriptionService } from './api/subscriptions-service';
-import { validateEvents } from './api/ingress-validation';
+import { privateDataDir } from './data-dir';
+import { activityDeps, createCore, startBackground, type Core } from './service';
+import { openStore } from './store';
 import { createPayloadCodec, dataConverterFor } from './temporal/codec';
 import { startDevServer } from './temporal/dev-server';
 import { hasLivePoller } from './temporal/pollers';
@@ -24,7 +24,6 @@ import {
   type StartupBudget,
 } from './temporal/setup';
 import { installRuntime } from './temporal/runtime';
-import { VERSION } from './version';
 import { startWorker, type WorkerHandle } from './worker';
 
 type Mode = 'all' | 'api' | 'worker';
@@ -87,12 +86,13 @@ async function start(ctx: Context): Promise<void> {
   }
   // Before anything starts: a taken port fails now, not after the dev server and the worker are up.
   await checkListenPorts(ctx);
+  privateDataDir(config.dataDir);
 
   const { address, connection, embedded, uiUrl, budget } = await startTemporal(ctx);
   const retention = await prepareNamespace(connection, config.temporal.namespace, { embedded, budget });
   if (retention < RETENTION_DAYS * 86_400) {
-    // A cluster's namespace is its operators': warn, do not change it. Event records make up for a
-    // shorter retention by staying open longer; deleted subscriptions' histories go sooner.
+    // A cluster's namespace is its operators': warn, do not change it. Closed runs (deleted
+    // subscriptions, continued-as-new runs) then go sooner; the store keeps its own 7 days.
     logger.warn(
       { namespace: config.temporal.namespace, wantedDays: RETENTION_DAYS },
       'namespace retention is shorter than 7 days',
@@ -110,12 +110,14 @@ async function start(ctx: Context): Promise<void> {
     dataConverter,
   });
   const allowed = parseAllowedNetworks(config.allowedTargetNetworks);
-  const publisher = new Publisher({
-    client,
-    taskQueue: config.temporal.taskQueue,
-    logger,
-    retentionSeconds: retention,
-  });
+  const store = await lifecycle.start(
+    config.database.url ? 'store (PostgreSQL)' : 'store (SQLite)',
+    () => openStore({ ...config.database, dataDir: config.dataDir, encryption: config.encryption }),
+    (st) => st.close(),
+  );
+  logger.info({ database: store.dialect }, 'store open, migrations applied');
+  const core = createCore({ config, client, store, logger, guard: createTargetGuard({ allowed }) });
+  metrics.observeBacklog(() => store.queues.backlogs());
   const http = createHttpClient({ allowed });
   lifecycle.started('delivery HTTP client', () => http.close());
 
@@ -130,20 +132,15 @@ async function start(ctx: Context): Promise<void> {
           namespace: config.temporal.namespace,
           taskQueue: config.temporal.taskQueue,
           logger,
-          deps: {
-            clock: () => new Date(),
-            http,
-            version: VERSION,
-            origin: new URL(config.publicBaseUrl).host,
-            publisher,
-            validateEvents,
-            metrics,
-          },
+          deps: activityDeps(core, { config, http, logger, metrics }),
           maxCachedWorkflows: config.workerMaxCachedWorkflows ?? undefined,
         }),
       (w) => w.stop(),
     );
     logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
+    // The reconciler and retention run where the worker runs (several workers: each, idempotently).
+    const background = startBackground(core, { config, logger });
+    lifecycle.started('reconciler and retention', () => background.stop());
   }
 
   if (config.metrics.port !== null) {
@@ -161,7 +158,7 @@ async function start(ctx: Context): Promise<void> {
     logger.info('no METRICS_PORT: this worker-only process exposes no /metrics');
   }
 
-  if (mode !== 'worker') await startApi(ctx, { client, connection, publisher, worker, budget });
+  if (mode !== 'worker') await startApi(ctx, { core, connection, worker, budget });
   if (uiUrl) logger.info({ url: uiUrl }, 'Temporal Web UI');
 }
 
@@ -188,6 +185,7 @@ async function startTemporal(ctx: Context): Promise<{
       () =>
         startDevServer({
           dataDir: config.dataDir,
+          sqliteSynchronous: config.database.sqliteSynchronous,
           namespace: config.temporal.namespace,
           port: config.temporal.devPort,
           uiPort: config.temporal.uiPort,
@@ -215,15 +213,15 @@ async function startTemporal(ctx: Context): Promise<{
 async function startApi(
   ctx: Context,
   deps: {
-    client: Client;
+    core: Core;
     connection: Connection;
-    publisher: Publisher;
     worker: WorkerHandle | null;
     budget: StartupBudget;
   },
 ): Promise<void> {
   const { config, logger, lifecycle, metrics } = ctx;
-  const { client, connection, publisher, worker, budget } = deps;
+  const { core, connection, worker, budget } = deps;
+  const { client } = core;
   const keys = resolveApiKeys(config);
   if (keys.generated) {
     // Printed once, on the run that generated it; never logged.
@@ -231,17 +229,11 @@ async function startApi(
       `\nHookline API key for tenant "default": ${keys.keys[0]!.key}\n(kept in ${keys.file})\n\n`,
     );
   }
-  const subscriptions = new SubscriptionService({
-    client,
-    config,
-    guard: createTargetGuard({ allowed: parseAllowedNetworks(config.allowedTargetNetworks) }),
-    publisher,
-  });
-  // Every tenant's registry and ingress workflow runs from the start (`publish` can be signalled).
+  // Every tenant's ingress workflow runs from the start (`publish` can be signalled).
   for (const tenant of new Set(keys.keys.map((k) => k.tenant))) {
     await retryStartupStep(
-      `starting the workflows of tenant ${tenant}`,
-      () => subscriptions.ensureTenant(tenant),
+      `starting the ingress workflow of tenant ${tenant}`,
+      () => core.subscribers.startIngress(tenant),
       budget,
       connection,
     );
@@ -256,8 +248,10 @@ async function startApi(
           client,
           logger,
           apiKeys: keys.keys,
-          publisher,
-          subscriptions,
+          store: core.store,
+          subscribers: core.subscribers,
+          publisher: core.publisher,
+          subscriptions: core.subscriptions,
           port: config.port,
           metrics,
           workerReady: async () =>

@@ -17,6 +17,8 @@ export interface DevServerOptions {
   logger: Logger;
   /** URL of a codec server the Web UI calls to decode payloads (`--ui-codec-endpoint`). */
   uiCodecEndpoint?: string;
+  /** SQLite's `synchronous` for the dev server's database (WAL mode): see SQLITE_SYNCHRONOUS. */
+  sqliteSynchronous?: 'normal' | 'full';
   /** Extra `--dynamic-config-value KEY=VALUE` settings. */
   dynamicConfig?: Record<string, string | number | boolean>;
   /** Longest wait for the frontend port to open, in ms (default 60 s). */
@@ -142,6 +144,12 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     opts.namespace,
     '--log-level',
     'warn',
+    // WAL: readers never wait for the writer, and a commit is one append. NORMAL syncs at checkpoints,
+    // not at every commit: a commit survives a crash of any process, not a power loss (FULL does).
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    `synchronous=${opts.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`,
   ];
   if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
