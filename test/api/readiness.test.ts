@@ -26,6 +26,8 @@ describe('GET /readyz when Temporal does not answer', () => {
       client,
       logger: testLogger,
       apiKeys: config.apiKeys!,
+      store: undefined as never,
+      subscribers: undefined as never,
       publisher: undefined as never,
       subscriptions: undefined as never,
       workerReady: () => Promise.resolve(true),

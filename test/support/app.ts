@@ -2,6 +2,7 @@ import type { LookupFunction } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { startServer, type RunningServer } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
+import type { Logger } from '../../src/logger';
 import type { Metrics } from '../../src/metrics';
 import { createTargetGuard, parseAllowedNetworks, type HostLookup } from '../../src/net/ssrf';
 import { activityDeps, createCore, startBackground, type Core } from '../../src/service';
@@ -66,6 +67,8 @@ export async function startTestApp(
     tenants?: Record<keyof typeof KEYS, string>;
     /** Test hook of the publisher (see PublisherOptions.afterCommit). */
     afterCommit?: () => void;
+    /** The service's logger (default: the silent test logger). */
+    logger?: Logger;
   } = {},
 ): Promise<TestApp> {
   const taskQueue = uniqueTaskQueue('api');
@@ -94,28 +97,28 @@ export async function startTestApp(
   const dataConverter = dataConverterFor(createPayloadCodec(config.encryption));
   const client = new Client({ connection, workflow: { queryRejectCondition: 'NOT_OPEN' }, dataConverter });
   const allowed = parseAllowedNetworks(config.allowedTargetNetworks);
+  const logger = opts.logger ?? testLogger;
   const core = createCore({
     config,
     client,
     store,
-    logger: testLogger,
+    logger: logger,
     guard: createTargetGuard({ allowed, lookup: opts.resolver?.host }),
     afterCommit: opts.afterCommit,
   });
   const worker = await startTestWorker(
     taskQueue,
-    (http) =>
-      activityDeps(core, { config, http, logger: testLogger, metrics: opts.metrics, version: 'test' }),
+    (http) => activityDeps(core, { config, http, logger: logger, metrics: opts.metrics, version: 'test' }),
     { dataConverter, maxCachedWorkflows: config.workerMaxCachedWorkflows ?? undefined },
     opts.resolver ? { allowed, lookup: opts.resolver } : {},
   );
-  const background = startBackground(core, { config, logger: testLogger });
+  const background = startBackground(core, { config, logger: logger });
   for (const tenant of Object.values(tenants)) await core.subscribers.startIngress(tenant);
   if (opts.metrics) opts.metrics.observeBacklog(() => store.queues.backlogs());
   const server = await startServer({
     config,
     client,
-    logger: testLogger,
+    logger: logger,
     apiKeys: config.apiKeys!,
     store,
     subscribers: core.subscribers,
