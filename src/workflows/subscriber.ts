@@ -130,7 +130,8 @@ async function attempt(progress: SubscriberProgress): Promise<void> {
       {
         startToCloseTimeout: '30 seconds',
         retry: { maximumAttempts: 1 },
-        summary: `${batch.msgId} · ${batch.events ?? `≤ ${batch.maxSeq - batch.afterSeq}`} events · attempt ${n}`,
+        // Until an attempt said how many the size cut took, the count the bounds allow.
+        summary: `${batch.msgId} · ${batch.events ?? batch.maxSeq - batch.afterSeq} events · attempt ${n}`,
       },
       [
         {
