@@ -7,7 +7,7 @@
 #   bash scripts/stack.sh up                 build if needed, start everything (idempotent)
 #   bash scripts/stack.sh down [--purge]     stop everything; --purge also deletes .stack/
 #   bash scripts/stack.sh status             what runs, ports, versions (exit 3 if not all up)
-#   bash scripts/stack.sh build              only build/check the binaries in .tools/
+#   bash scripts/stack.sh build              only build/check the binaries in the build cache
 #   bash scripts/stack.sh restart-temporal   stop and start the Temporal server (data kept)
 #   bash scripts/stack.sh restart-postgres   stop and start PostgreSQL (data kept)
 #   (npm run stack:up / npm run stack:down do the first two.)
@@ -28,9 +28,11 @@
 #     gRPC port; every other Temporal port is derived from it, see temporal_ports), STACK_UI_PORT
 #     (18080). STACK_UI=0 skips the Web UI.
 #
-# Layout: binaries in .tools/temporal-server/<version>/ and .tools/temporal-ui/<version>/ (with a
-# private Go module and build cache in .tools/go/), state in .stack/ (PostgreSQL data, configs,
-# logs, pid files, env). See docs/stack.md.
+# Layout: the build cache lives outside the clone, per user, so every clone (and CI's fresh one) of
+# this user shares one warm build: HOOKLINE_CACHE_DIR (default ${XDG_CACHE_HOME:-~/.cache}/hookline)
+# holds temporal-server/<version>/, temporal-ui/<version>/ and go/ (the private Go toolchain, module
+# and build cache). State stays in the clone, in .stack/ (PostgreSQL data, configs, logs, pid files,
+# env). See docs/stack.md.
 #
 # Runs as root (it installs PostgreSQL with apt and runs it as the `postgres` user).
 set -euo pipefail
@@ -62,7 +64,13 @@ STACK_RETENTION_SECONDS=604800
 # Seconds to wait after SIGTERM before SIGKILL.
 STACK_STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-30}"
 
-TOOLS_DIR="${STACK_TOOLS_DIR:-$ROOT/.tools}"
+# The build cache, outside the clone (a fresh clone must not mean a 3-minute build). Hazard: shared by
+# every clone of this user, so builds take a lock there (do_build) and never leave a half-done
+# version folder behind (build_temporal moves a finished build in place).
+CACHE_DIR="${HOOKLINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hookline}"
+TOOLS_DIR="$CACHE_DIR"
+# Where builds lived before they moved to the cache: a clone that has one hands it over (do_build).
+LEGACY_TOOLS_DIR="$ROOT/.tools"
 STATE_DIR="${STACK_STATE_DIR:-$ROOT/.stack}"
 TEMPLATES="$ROOT/scripts/stack"
 
@@ -287,9 +295,9 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # Build: Temporal server + SQL tool (required), Web UI server (best effort)
 # ---------------------------------------------------------------------------------------------
-# Everything Go needs lives under .tools/go (module cache, build cache, the fetched toolchain), so
+# Everything Go needs lives under $CACHE_DIR/go (module cache, build cache, the fetched toolchain), so
 # the build neither reads nor pollutes ~/go. -modcacherw: Go makes its module cache read-only by
-# default, which would make `rm -rf .tools` fail.
+# default, which would make `rm -rf` of the cache fail.
 
 go_env() {
   command -v go >/dev/null || die "the go command is missing (any Go >= 1.21 will do: it fetches $GO_TOOLCHAIN)"
@@ -308,7 +316,7 @@ build_temporal() {
     v="$(bin_version "$SERVER_BIN")"
     [[ "v$v" == "$TEMPORAL_SERVER_VERSION" ]] ||
       die "$SERVER_BIN reports $v, expected $TEMPORAL_SERVER_VERSION: delete $SERVER_DIR to rebuild"
-    log "Temporal server $v and temporal-sql-tool $(bin_version "$SQL_TOOL") cached in ${SERVER_DIR#"$ROOT"/} (no build)"
+    log "Temporal server $v and temporal-sql-tool $(bin_version "$SQL_TOOL") cached in $SERVER_DIR (no build)"
     return 0
   fi
   go_env
@@ -319,7 +327,7 @@ build_temporal() {
   rm -rf "$tmp"
   mkdir -p "$tmp/gobin" "$tmp/bin" "$(dirname "$SERVER_DIR")"
   buildlog="$tmp.log"
-  log "building Temporal server $TEMPORAL_SERVER_VERSION with $GO_TOOLCHAIN (a few minutes on 2 cores; log ${buildlog#"$ROOT"/})"
+  log "building Temporal server $TEMPORAL_SERVER_VERSION with $GO_TOOLCHAIN (a few minutes on 2 cores; log $buildlog)"
   GOBIN="$tmp/gobin" go install "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" >"$buildlog" 2>&1 ||
     { tail -n 20 "$buildlog" >&2; die "building the Temporal server failed"; }
   log "building temporal-sql-tool $TEMPORAL_SERVER_VERSION"
@@ -341,14 +349,14 @@ build_temporal() {
   log "built Temporal server $(bin_version "$SERVER_BIN") and temporal-sql-tool in $(since "$t0")s"
 }
 
-# The Web UI server is optional: a failed build is logged to .tools/temporal-ui/<v>/build-error.log
+# The Web UI server is optional: a failed build is logged to $CACHE_DIR/temporal-ui/<v>/build-error.log
 # and the stack runs without it. Our own wrapper module requires ui-server and replaces the two
 # dependency versions the registry refuses; the go.mod/go.sum it gets are generated here, never
 # committed.
 build_ui() {
   [[ "$STACK_UI" == "1" ]] || return 0
   if [[ -x "$UI_BIN" ]]; then
-    log "Temporal UI server $(bin_version "$UI_BIN") cached in ${UI_DIR#"$ROOT"/} (no build)"
+    log "Temporal UI server $(bin_version "$UI_BIN") cached in $UI_DIR (no build)"
     return 0
   fi
   go_env
@@ -378,16 +386,32 @@ EOF
     log "built Temporal UI server $(bin_version "$UI_BIN") in $(since "$t0")s"
   else
     mv -f "$UI_DIR/build.log" "$UI_DIR/build-error.log"
-    log "WARNING: the Temporal UI server did not build; the stack runs without it. Last lines of ${UI_DIR#"$ROOT"/}/build-error.log:"
+    log "WARNING: the Temporal UI server did not build; the stack runs without it. Last lines of $UI_DIR/build-error.log:"
     tail -n 5 "$UI_DIR/build-error.log" >&2
   fi
 }
 
-# One build at a time (a second waits, then finds the binaries cached).
+# A clone that built before the cache moved out of it (.tools/ in the clone) hands each part it has
+# and the cache lacks over to the cache: a rename on the same file system, a copy otherwise.
+adopt_legacy_tools() {
+  [[ -d "$LEGACY_TOOLS_DIR" && "$LEGACY_TOOLS_DIR" != "$TOOLS_DIR" ]] || return 0
+  local part
+  for part in go "temporal-server/$TEMPORAL_SERVER_VERSION" "temporal-ui/$UI_SERVER_VERSION"; do
+    [[ -d "$LEGACY_TOOLS_DIR/$part" && ! -e "$TOOLS_DIR/$part" ]] || continue
+    mkdir -p "$(dirname "$TOOLS_DIR/$part")"
+    log "moving $LEGACY_TOOLS_DIR/$part to the build cache $TOOLS_DIR/$part"
+    mv "$LEGACY_TOOLS_DIR/$part" "$TOOLS_DIR/$part"
+  done
+}
+
+# One build at a time, across every clone of this user (a second waits, then finds the binaries
+# cached).
 do_build() {
   mkdir -p "$TOOLS_DIR"
+  chmod 0700 "$TOOLS_DIR"
   exec 8>"$TOOLS_DIR/.stack-build.lock"
   flock -w 1800 8 || die "another build holds $TOOLS_DIR/.stack-build.lock"
+  adopt_legacy_tools
   build_temporal
   build_ui
 }
