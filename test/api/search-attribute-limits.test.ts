@@ -1,6 +1,6 @@
 import { startTestApp, type TestApp } from '../support/app';
 import { TestReceiver } from '../support/receiver';
-import { subscriberWorkflowId, tenantWorkflowId } from '../../src/workflows/ids';
+import { subscriberWorkflowId } from '../../src/workflows/ids';
 
 /**
  * Registrations at the limits API.md allows. Temporal terminates a workflow whose search attribute
@@ -45,7 +45,6 @@ describe('subscriptions at the size limits', () => {
       body: { url: base + 'p'.repeat(2048 - base.length), eventTypes: ['*'] },
     });
     expect(long.status).toBe(201);
-    expect(await status(tenantWorkflowId(app.tenants.acme))).toBe('RUNNING');
 
     const patched = await app.call('PATCH', `/v1/subscriptions/${first.body.id}`, {
       body: { eventTypes: manyTypes },
@@ -53,7 +52,7 @@ describe('subscriptions at the size limits', () => {
     expect(patched.status).toBe(200);
     expect(await status(subscriberWorkflowId(first.body.id))).toBe('RUNNING');
 
-    // The registry still routes to all three.
+    // Routing (in the store since the storage rewrite; no registry workflow) still reaches all three.
     const published = await app.call('POST', '/v1/events', { body: { type: manyTypes[7], data: {} } });
     expect(published.status).toBe(202);
     expect([...published.body.events[0].subscriptions].sort()).toEqual(
