@@ -6,6 +6,7 @@
 #
 #   bash scripts/stack.sh up                 build if needed, start everything (idempotent)
 #   bash scripts/stack.sh down [--purge]     stop everything; --purge also deletes .stack/
+#   bash scripts/stack.sh down --hookline    stop only Hookline's processes (Temporal, PostgreSQL stay)
 #   bash scripts/stack.sh status             what runs, ports, versions (exit 3 if not all up)
 #   bash scripts/stack.sh build              only build/check the binaries in the build cache
 #   bash scripts/stack.sh restart-temporal   stop and start the Temporal server (data kept)
@@ -20,10 +21,12 @@
 #       STACK_PG_PORT, STACK_TEMPORAL_PORT, and when the Web UI runs TEMPORAL_UI_URL and
 #       TEMPORAL_UI_PORT (Hookline derives its codec CORS origins from TEMPORAL_UI_PORT).
 #   - Hook: if scripts/stack/hookline.sh exists it is sourced, and the functions it defines are
-#     called: hookline_up (last step of `up`, with .stack/env exported), hookline_down (first
-#     step of `down`), hookline_status (in `status`). Each is optional. They may use the helpers
-#     daemon_start / daemon_stop / daemon_pid below (pid files in .stack/run/). Set
-#     STACK_SKIP_HOOKLINE=1 to bring up only the infrastructure.
+#     called: hookline_env (while .stack/env is written: prints more KEY=value lines for it; the
+#     env file as it was is still there to read), hookline_up (last step of `up`, with .stack/env
+#     exported), hookline_down (first step of `down`, and all of `down --hookline`),
+#     hookline_status (in `status`). Each is optional. They may use the helpers daemon_start /
+#     daemon_stop / daemon_pid below (pid files in .stack/run/). Set STACK_SKIP_HOOKLINE=1 to bring
+#     up only the infrastructure (hookline_up is skipped; the rest still runs).
 #   - Ports (env overrides): STACK_PG_PORT (55432), STACK_TEMPORAL_PORT (17233, the frontend's
 #     gRPC port; every other Temporal port is derived from it, see temporal_ports), STACK_UI_PORT
 #     (18080). STACK_UI=0 skips the Web UI.
@@ -264,10 +267,14 @@ load_secrets() {
 }
 
 write_env() {
-  local ui_lines=""
+  local ui_lines="" hook_lines=""
   if daemon_pid temporal-ui >/dev/null; then
     ui_lines="TEMPORAL_UI_URL=http://127.0.0.1:$STACK_UI_PORT
 TEMPORAL_UI_PORT=$STACK_UI_PORT"
+  fi
+  # The hook's lines (Hookline's URLs and keys), computed while the previous env file still exists.
+  if declare -F hookline_env >/dev/null; then
+    hook_lines="$(hookline_env)" || die "hookline_env failed"
   fi
   (
     umask 077
@@ -286,6 +293,7 @@ STACK_TEMPORAL_METRICS_URL=http://127.0.0.1:$TEMPORAL_METRICS_PORT/metrics
 STACK_TEMPORAL_CLI=${TEMPORAL_CLI:-}
 STACK_PG_TEMPORAL_PASSWORD=$PG_TEMPORAL_PASSWORD
 STACK_PG_HOOKLINE_PASSWORD=$PG_HOOKLINE_PASSWORD
+${hook_lines}
 EOF
   )
   sed -i '/^$/d' "$ENV_FILE.tmp"
@@ -795,7 +803,7 @@ ui_stop() { daemon_stop temporal-ui 10; }
 # ---------------------------------------------------------------------------------------------
 
 HOOK="$TEMPLATES/hookline.sh"
-if [[ -f "$HOOK" && "${STACK_SKIP_HOOKLINE:-0}" != "1" ]]; then
+if [[ -f "$HOOK" ]]; then
   # shellcheck source=/dev/null
   . "$HOOK"
 fi
@@ -831,7 +839,11 @@ cmd_up() {
   temporal_up
   ui_up
   write_env
-  hook up
+  if [[ "${STACK_SKIP_HOOKLINE:-0}" == "1" ]]; then
+    log "STACK_SKIP_HOOKLINE=1: Hookline's processes are left as they are"
+  else
+    hook up
+  fi
   log "up in $(since "$t0")s; env: $ENV_FILE"
 }
 
@@ -840,11 +852,16 @@ cmd_down() {
   case "${1:-}" in
   "") ;;
   --purge) purge=1 ;;
-  *) die "down takes only --purge (got: $*)" ;;
+  --hookline) purge=hookline ;;
+  *) die "down takes only --purge or --hookline (got: $*)" ;;
   esac
   [[ -d "$STATE_DIR" ]] || { log "nothing to stop ($STATE_DIR does not exist)"; return 0; }
   take_lock
   hook down
+  if [[ "$purge" == hookline ]]; then
+    log "Hookline's processes are down (Temporal and PostgreSQL still run)"
+    return 0
+  fi
   ui_stop
   temporal_stop
   pg_stop
