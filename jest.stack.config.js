@@ -15,7 +15,9 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/'],
   globalSetup: '<rootDir>/test/stack/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/stack/support/global-teardown.ts',
-  setupFilesAfterEnv: ['<rootDir>/test/faults/support/runtime-teardown.ts'],
+  // No Temporal SDK runtime in the test process: the workers are processes of their own, and an
+  // installed runtime (test/support/setup-runtime.ts) kept Jest from exiting after the last file.
+  setupFiles: [],
   testTimeout: 5 * 60_000,
   maxWorkers: 1,
 };
