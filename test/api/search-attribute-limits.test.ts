@@ -69,7 +69,7 @@ describe('subscriptions at the size limits', () => {
     await waitUntil(indexed);
     expect(await status(subscriberWorkflowId(first.body.id))).toBe('RUNNING');
 
-    // Publishing still routes to all three.
+    // Routing (in the store since the storage rewrite; no registry workflow) still reaches all three.
     const published = await app.call('POST', '/v1/events', { body: { type: manyTypes[7], data: {} } });
     expect(published.status).toBe(202);
     expect([...published.body.events[0].subscriptions].sort()).toEqual(
