@@ -1,35 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { HooklineEvent, Subscription } from '../../src/domain/types';
 import { BacklogFullError, UrlTakenError } from '../../src/store/errors';
-import { DIALECTS, openTestStore, type TestStore } from '../support/store';
+import {
+  DIALECTS,
+  makeSubscription as subscription,
+  openTestStore,
+  TEST_SECRET,
+  type TestStore,
+} from '../support/store';
 
 const LIMITS = { maxEvents: 1_000_000, maxBytes: 10 * 1024 ** 3 };
-
-function subscription(tenant: string, overrides: Partial<Subscription> = {}): Subscription {
-  const now = new Date().toISOString();
-  return {
-    id: `sub_${randomUUID().replace(/-/g, '')}`,
-    tenant,
-    url: `https://${randomUUID()}.example.com/hooks`,
-    name: null,
-    eventTypes: ['*'],
-    subject: null,
-    categories: null,
-    labels: null,
-    format: 'raw',
-    status: 'active',
-    requireValidation: false,
-    maxBatchSize: 100,
-    headers: {},
-    rateLimitPerSecond: null,
-    description: null,
-    metadata: {},
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  };
-}
 
 function event(id: string, overrides: Partial<HooklineEvent> = {}): HooklineEvent {
   return {
@@ -55,7 +35,7 @@ describe.each(DIALECTS)('publishing on %s', (dialect) => {
   });
 
   async function create(sub: Subscription) {
-    return store.subscriptions.create(sub, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', null, 10_000);
+    return store.subscriptions.create(sub, TEST_SECRET, null, 10_000);
   }
   const outcomes = (r: { results: unknown[] }, i = 0) => (r.results[i] as { outcomes: unknown[] }).outcomes;
 

@@ -1,9 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DeliveryRequest } from '../../src/activities/deliver';
+import type { HooklineEvent, Subscription } from '../../src/domain/types';
 import { openStore, type Store } from '../../src/store';
 import type { EncryptionKeys } from '../../src/temporal/codec';
 import { createTestDatabase } from './postgres';
+
+/** The signing secret of test subscriptions (Standard Webhooks form). */
+export const TEST_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 /** Every store test runs on both databases, for real. */
 export const DIALECTS = ['sqlite', 'postgres'] as const;
@@ -49,4 +55,48 @@ export async function openTestStore(
       database.cleanup();
     },
   });
+}
+
+/** A subscription row of `tenant` as the API would create it; `overrides` win. */
+export function makeSubscription(tenant: string, overrides: Partial<Subscription> = {}): Subscription {
+  const now = new Date().toISOString();
+  return {
+    id: `sub_${randomUUID().replace(/-/g, '')}`,
+    tenant,
+    url: `https://${randomUUID()}.example.com/hooks`,
+    name: null,
+    eventTypes: ['*'],
+    subject: null,
+    categories: null,
+    labels: null,
+    format: 'raw',
+    status: 'active',
+    requireValidation: false,
+    maxBatchSize: 100,
+    headers: {},
+    rateLimitPerSecond: null,
+    description: null,
+    metadata: {},
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+/**
+ * A subscription to `url` holding `events` in its queue: what a delivery activity needs, without a
+ * workflow. Returns the request of the first attempt of the whole queue as one batch.
+ */
+export async function queuedBatch(
+  store: Store,
+  url: string,
+  events: HooklineEvent[],
+  msgId: string,
+): Promise<DeliveryRequest> {
+  const tenant = `t-${randomUUID().slice(0, 8)}`;
+  const sub = makeSubscription(tenant, { url });
+  await store.subscriptions.create(sub, TEST_SECRET, null, 10_000);
+  await store.publish([{ tenant, events }], { maxEvents: 1_000_000, maxBytes: 10 * 1024 ** 3 }, Date.now());
+  return { subscriptionId: sub.id, msgId, afterSeq: 0, maxSeq: events.length, attempt: 1, at: Date.now() };
 }

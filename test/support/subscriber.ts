@@ -20,7 +20,7 @@ import type { subscriberWorkflow } from '../../src/workflows/subscriber';
 import { openTestStore, type TestDialect, type TestStore } from './store';
 import { startTestWorker, testLogger, uniqueTaskQueue } from './temporal';
 
-export const TEST_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+export { TEST_SECRET } from './store';
 
 export function makeEvents(n: number, prefix = 'evt'): HooklineEvent[] {
   return Array.from({ length: n }, (_, i) => ({

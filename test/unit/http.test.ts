@@ -15,7 +15,17 @@ import {
 } from '../../src/delivery/http';
 import type { HostLookup } from '../../src/net/ssrf';
 import { parseAllowedNetworks } from '../../src/net/ssrf';
-import { makeEvents, makeSubscription, TEST_SECRET } from '../support/subscriber';
+import { NO_METRICS } from '../../src/metrics';
+import { openTestStore, queuedBatch, type TestStore } from '../support/store';
+import { makeEvents } from '../support/subscriber';
+
+let store: TestStore;
+beforeAll(async () => {
+  store = await openTestStore('sqlite');
+});
+afterAll(async () => {
+  await store.dispose();
+});
 
 const LOOPBACK = parseAllowedNetworks(['127.0.0.0/8']);
 
@@ -288,18 +298,14 @@ describe('createHttpClient against real local servers', () => {
     it('status: the delivery activity fails a 302 as class "status", with the code', async () => {
       const server = await serve(answer(302, '', { location: 'http://127.0.0.1:1/' }));
       const deliver = createDeliver({
+        store,
+        metrics: NO_METRICS,
         http: client(),
         clock: () => new Date(),
         version: 'test',
         origin: 'hookline.test',
       });
-      const attempt = deliver({
-        subscription: makeSubscription({ url: server.url }),
-        secrets: [{ secret: TEST_SECRET, expiresAt: null }],
-        msgId: 'msg_302',
-        attempt: 1,
-        events: makeEvents(1),
-      });
+      const attempt = deliver(await queuedBatch(store, server.url, makeEvents(1), 'msg_302'));
       await expect(attempt).rejects.toBeInstanceOf(ApplicationFailure);
       const failure = (await attempt.catch((e: unknown) => e)) as ApplicationFailure;
       expect(failure.type).toBe('DeliveryStatus');
@@ -331,18 +337,16 @@ describe('createHttpClient against real local servers', () => {
     it('a 503 with Retry-After fails with nextRetryDelay set, and the server answer in the details', async () => {
       const server = await serve(answer(503, 'busy', { 'retry-after': '9'.repeat(400) }));
       const deliver = createDeliver({
+        store,
+        metrics: NO_METRICS,
         http: client(),
         clock: () => new Date(),
         version: 'test',
         origin: 'hookline.test',
       });
-      const failure = (await deliver({
-        subscription: makeSubscription({ url: server.url }),
-        secrets: [{ secret: TEST_SECRET, expiresAt: null }],
-        msgId: 'msg_503',
-        attempt: 1,
-        events: makeEvents(1),
-      }).catch((e: unknown) => e)) as ApplicationFailure;
+      const failure = (await deliver(await queuedBatch(store, server.url, makeEvents(1), 'msg_503')).catch(
+        (e: unknown) => e,
+      )) as ApplicationFailure;
       expect(failure).toBeInstanceOf(ApplicationFailure);
       expect(failure.message).toBe('HTTP 503: busy');
       expect(failure.nextRetryDelay).toBe(24 * 3_600_000);

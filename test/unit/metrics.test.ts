@@ -1,5 +1,4 @@
 import { createDeliver } from '../../src/activities/deliver';
-import { withDeliveryMetrics } from '../../src/activities/instrument';
 import { startMetricsServer } from '../../src/api/metrics-server';
 import { ConfigError, loadConfig } from '../../src/config';
 import { createHttpClient, type HttpClient } from '../../src/delivery/http';
@@ -9,14 +8,14 @@ import {
   createMetrics,
   DELIVERY_DURATION_BUCKETS_S,
   outcomeLabel,
-  workflowSinks,
   type Metrics,
 } from '../../src/metrics';
 import { parseAllowedNetworks } from '../../src/net/ssrf';
 import { freePort } from '../support/global-setup';
 import { TestReceiver } from '../support/receiver';
 import { parseExposition, sampleValue, scrape, type Sample } from '../support/scrape';
-import { makeEvents, makeSubscription, TEST_SECRET } from '../support/subscriber';
+import { queuedBatch, openTestStore, type TestStore } from '../support/store';
+import { makeEvents } from '../support/subscriber';
 
 const logger = createLogger('silent');
 
@@ -75,22 +74,27 @@ describe('the metrics registry', () => {
     expect(s.some((x) => x.labels.outcome === 'something-new')).toBe(false);
   });
 
-  it('counts published events per tenant, and sets and removes the backlog of a subscription', async () => {
+  it('counts published events per tenant, and reads the backlog from its source at each scrape', async () => {
     const m = createMetrics({ defaultMetrics: false });
     m.eventsPublished('acme', 2);
     m.eventsPublished('acme', 0);
     m.eventsPublished('globex', 1);
-    m.backlog('sub_a', 7);
-    m.backlog('sub_b', 1);
-    m.backlog('sub_a', 4);
     let s = await samplesOf(m);
     expect(sampleValue(s, 'hookline_events_published_total', { tenant: 'acme' })).toBe(2);
     expect(sampleValue(s, 'hookline_events_published_total', { tenant: 'globex' })).toBe(1);
-    expect(sampleValue(s, 'hookline_backlog_events', { subscription: 'sub_a' })).toBe(4);
-    m.backlog('sub_a', null);
+    expect(s.some((x) => x.name === 'hookline_backlog_events')).toBe(false);
+    let backlogs = [
+      { subscriptionId: 'sub_a', events: 7 },
+      { subscriptionId: 'sub_b', events: 1 },
+    ];
+    m.observeBacklog(async () => backlogs);
+    s = await samplesOf(m);
+    expect(sampleValue(s, 'hookline_backlog_events', { subscription: 'sub_a' })).toBe(7);
+    // A queue gone from the source is gone from the gauge at the next scrape.
+    backlogs = [{ subscriptionId: 'sub_b', events: 4 }];
     s = await samplesOf(m);
     expect(sampleValue(s, 'hookline_backlog_events', { subscription: 'sub_a' })).toBeUndefined();
-    expect(sampleValue(s, 'hookline_backlog_events', { subscription: 'sub_b' })).toBe(1);
+    expect(sampleValue(s, 'hookline_backlog_events', { subscription: 'sub_b' })).toBe(4);
   });
 
   it('exports the Node process metrics with the hookline_ prefix', async () => {
@@ -98,45 +102,32 @@ describe('the metrics registry', () => {
     expect(sampleValue(s, 'hookline_process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
     expect(sampleValue(s, 'hookline_nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
   });
-
-  it('routes the workflow sinks into the registry', async () => {
-    const m = createMetrics({ defaultMetrics: false });
-    const sinks = workflowSinks(m);
-    // The sink functions get the workflow's info first; they do not use it.
-    const info = {} as Parameters<typeof sinks.metrics.deadLettered.fn>[0];
-    await sinks.metrics.deadLettered.fn(info, 3);
-    await sinks.metrics.backlog.fn(info, 'sub_x', 9);
-    expect(sinks.metrics.deadLettered.callDuringReplay).toBeUndefined();
-    expect(sinks.metrics.backlog.callDuringReplay).toBeUndefined();
-    const s = await samplesOf(m);
-    expect(sampleValue(s, 'hookline_events_dead_lettered_total')).toBe(3);
-    expect(sampleValue(s, 'hookline_backlog_events', { subscription: 'sub_x' })).toBe(9);
-  });
 });
 
 describe('the delivery activity, measured', () => {
   let http: HttpClient;
   let receiver: TestReceiver;
+  let store: TestStore;
   beforeAll(async () => {
     http = createHttpClient({ allowed: parseAllowedNetworks(['127.0.0.0/8']) });
     receiver = await TestReceiver.start();
+    store = await openTestStore('sqlite');
   });
   afterAll(async () => {
     await http.close();
     await receiver.close();
+    await store.dispose();
   });
 
-  const deliverTo = (url: string, metrics: Metrics) =>
-    withDeliveryMetrics(
-      createDeliver({ http, clock: () => new Date(), version: 'test', origin: 'hookline.test' }),
+  const deliverTo = async (url: string, metrics: Metrics) =>
+    createDeliver({
+      store,
+      http,
       metrics,
-    )({
-      subscription: makeSubscription({ url }),
-      secrets: [{ secret: TEST_SECRET, expiresAt: null }],
-      msgId: 'msg_metrics',
-      attempt: 1,
-      events: makeEvents(2, 'm'),
-    });
+      clock: () => new Date(),
+      version: 'test',
+      origin: 'hookline.test',
+    })(await queuedBatch(store, url, makeEvents(2, 'm'), 'msg_metrics'));
 
   it('records success, an HTTP failure as status and a closed port as refused, and still throws', async () => {
     const m = createMetrics({ defaultMetrics: false });

@@ -23,7 +23,7 @@ import {
   MAX_EVENT_DATA_DEPTH,
   PublishIn,
 } from '../../src/api/schemas/event';
-import { validateEvents } from '../../src/api/ingress-validation';
+import { parseEvents } from '../../src/api/ingress-parse';
 import {
   DeliveriesQuery,
   IfMatch,
@@ -738,7 +738,7 @@ describe('event data depth', () => {
 
   it('protects the ingress signal too: the reason names the event and the limit', () => {
     const deep = JSON.parse(`{"data":${'['.repeat(5000)}${']'.repeat(5000)}}`) as { data: unknown };
-    const result = validateEvents([
+    const result = parseEvents([
       { type: 'a', data: 1 },
       { type: 'a', data: deep.data },
     ]);
