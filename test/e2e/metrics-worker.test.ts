@@ -5,41 +5,63 @@ import { freePort } from '../support/global-setup';
 import { TestReceiver } from '../support/receiver';
 import { sampleValue, scrapeUntil } from '../support/scrape';
 import { spawnService, waitForStatus } from '../support/service-process';
-import { enqueueAll, makeEvents, makeSubscription, startSubscriber } from '../support/subscriber';
-import { connectDevServer, devServerAddress, uniqueTaskQueue } from '../support/temporal';
+import { devServerAddress, uniqueTaskQueue } from '../support/temporal';
 
 const TOKEN = 'scrape-token-0123456789abcdef';
+const API_KEY = 'hk_metrics_worker_0123456789abcdef';
 
 describe('metrics of a --worker-only process', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hookline-metrics-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('serves its delivery counts on METRICS_PORT (token required) and the SDK core metrics on TEMPORAL_METRICS_BIND', async () => {
-    const [metricsPort, corePort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const taskQueue = uniqueTaskQueue('metrics-worker');
+    const [metricsPort, corePort, apiPort, workerApiPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    const shared = {
+      DATA_DIR: dataDir,
+      TEMPORAL_ADDRESS: devServerAddress(),
+      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('metrics-worker'),
+      ALLOWED_TARGET_NETWORKS: '127.0.0.0/8',
+      API_KEYS: `acme:${API_KEY}`,
+    };
     const proc = spawnService(
       {
-        DATA_DIR: dataDir,
-        PORT: String(apiPort),
-        TEMPORAL_ADDRESS: devServerAddress(),
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        ALLOWED_TARGET_NETWORKS: '127.0.0.0/8',
+        ...shared,
+        PORT: String(workerApiPort),
         METRICS_PORT: String(metricsPort),
         METRICS_TOKEN: TOKEN,
         TEMPORAL_METRICS_BIND: `127.0.0.1:${corePort}`,
       },
       ['--worker-only'],
     );
-    const temporal = await connectDevServer();
+    // The events come in through an API process on the same store, as in production.
+    const api = spawnService({ ...shared, PORT: String(apiPort) }, ['--api-only']);
     const receiver = await TestReceiver.start();
+    const base = `http://127.0.0.1:${apiPort}`;
+    const call = async (path: string, body: unknown) => {
+      const res = await fetch(base + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as { id?: string } };
+    };
     try {
       const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
       await waitForStatus(metricsUrl, 401, 60_000, proc);
+      await waitForStatus(`${base}/readyz`, 200, 60_000, api);
       const auth = { authorization: `Bearer ${TOKEN}` };
 
-      const sub = makeSubscription({ url: receiver.url });
-      const handle = await startSubscriber(temporal.client, taskQueue, sub);
-      await enqueueAll(handle, makeEvents(3, 'w'));
+      const sub = await call('/v1/subscriptions', { url: receiver.url, eventTypes: ['*'] });
+      expect(sub.status).toBe(201);
+      const published = await call('/v1/events', {
+        events: [1, 2, 3].map((n) => ({ type: 'order.created', data: { n } })),
+      });
+      expect(published.status).toBe(202);
       await receiver.waitFor(() => receiver.eventIds().length >= 3);
       const s = await scrapeUntil(
         metricsUrl,
@@ -51,21 +73,26 @@ describe('metrics of a --worker-only process', () => {
       expect(sampleValue(s, 'hookline_delivery_attempts_total', { outcome: 'success' })).toBe(
         receiver.requests.length,
       );
-      await handle.terminate();
+      const removed = await fetch(`${base}/v1/subscriptions/${sub.body.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
+      expect(removed.status).toBe(204);
 
       // The SDK core's own exporter: worker task metrics, named temporal_*.
       const core = await scrapeUntil(`http://127.0.0.1:${corePort}/metrics`, (s) =>
-        s.some((x) => x.name.startsWith('temporal_') && x.labels.task_queue === taskQueue),
+        s.some((x) => x.name.startsWith('temporal_') && x.labels.task_queue === shared.TEMPORAL_TASK_QUEUE),
       );
       expect(core.some((x) => x.name.startsWith('temporal_workflow_task'))).toBe(true);
 
       // No API in this mode.
-      await expect(fetch(`http://127.0.0.1:${apiPort}/healthz`)).rejects.toThrow();
+      await expect(fetch(`http://127.0.0.1:${workerApiPort}/healthz`)).rejects.toThrow();
     } finally {
       await receiver.close();
-      await temporal.close();
       proc.child.kill('SIGTERM');
+      api.child.kill('SIGTERM');
       expect(await proc.exited).toBe(0);
+      expect(await api.exited).toBe(0);
     }
   });
 });
