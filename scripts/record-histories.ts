@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     API_KEYS: `acme:${key}`,
     PUBLIC_BASE_URL: api,
     ALLOWED_TARGET_NETWORKS: '127.0.0.0/8',
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
   };
   // Plain JSON payloads: a fixture must replay without anyone's keys.
   for (const name of ['PAYLOAD_ENCRYPTION_KEY', 'PAYLOAD_DECRYPTION_KEYS', 'METRICS_PORT']) delete env[name];
@@ -186,14 +186,22 @@ async function main(): Promise<void> {
     await call('POST', `/v1/subscriptions/${flaky.id}/redeliver`, { eventIds: ['b0-0'] });
     await until('the redelivery at /flaky', 30_000, () => (sentTimes() > before ? true : undefined));
     // The Web UI's way: the `redeliver` signal by name, with plain JSON.
-    await client.workflow.getHandle(subscriberWorkflowId(flaky.id)).signal('redeliver', { eventIds: ['b0-1'] });
     const resent = () => flakyGot().filter((id) => id === 'b0-1').length;
-    await until('the signalled redelivery at /flaky', 30_000, () => (resent() > 1 ? true : undefined));
+    const resentBefore = resent();
+    await client.workflow
+      .getHandle(subscriberWorkflowId(flaky.id))
+      .signal('redeliver', { eventIds: ['b0-1'] });
+    await until('the signalled redelivery at /flaky', 30_000, () =>
+      resent() > resentBefore ? true : undefined,
+    );
+    console.log('deleting /flaky');
     await call('DELETE', `/v1/subscriptions/${flaky.id}`);
     await client.workflow.getHandle(subscriberWorkflowId(flaky.id)).result();
+    console.log('cancelling /cancelled');
     const cancelHandle = client.workflow.getHandle(subscriberWorkflowId(cancelled.id));
     await cancelHandle.cancel();
     await cancelHandle.result().catch(() => undefined);
+    console.log('recording');
     // Handshake workflows are named after their subscription and handshake: find them.
     const handshakes = new Map<string, string>();
     for await (const w of client.workflow.list({ query: `WorkflowType = 'handshakeWorkflow'` })) {

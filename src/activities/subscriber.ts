@@ -5,7 +5,7 @@
 import type { SubscriptionStatus } from '../domain/types';
 import type { MetricsRecorder } from '../metrics';
 import type { Store } from '../store';
-import { BacklogFullError } from '../store/errors';
+import { BacklogFullError, NotFoundError } from '../store/errors';
 import type { BacklogLimits } from '../store/queues';
 import { boundedKeyword, boundedKeywordList } from '../temporal/search-attributes';
 import type { Batch, HandshakeResult, RedeliverRequest } from '../workflows/messages';
@@ -73,13 +73,18 @@ export function createSubscriberActivities(deps: SubscriberActivityDeps) {
       return after;
     },
 
-    /** The Web UI's redeliver signal: the same store operation as the REST route. */
+    /**
+     * The Web UI's redeliver signal: the same store operation as the REST route. Refused, not failed,
+     * past the backlog limits or once the subscription is deleted (a DELETE may commit between the
+     * signal and this activity): no retry could change either answer.
+     */
     async redeliverEvents(subscriptionId: string, request: RedeliverRequest) {
       try {
         const r = await store.queues.redeliver(subscriptionId, request, deps.limits, deps.clock().getTime());
         return { requeued: r.requeued.length, headSeq: r.headSeq, refused: null };
       } catch (err) {
         if (err instanceof BacklogFullError) return { requeued: 0, headSeq: 0, refused: err.message };
+        if (err instanceof NotFoundError) return { requeued: 0, headSeq: 0, refused: 'subscription deleted' };
         throw err;
       }
     },

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Subscription } from '../../src/domain/types';
 import { TestReceiver, type ReceivedRequest } from '../support/receiver';
-import { makeEvents, startSubscriberHarness, type SubscriberHarness } from '../support/subscriber';
+import { makeEvents, startSubscriberHarness, waitUntil, type SubscriberHarness } from '../support/subscriber';
 import { createTimeSkippingEnv } from '../support/temporal';
 
 const DAY = 24 * 3_600_000;
@@ -72,5 +72,25 @@ describe('the redeliver signal, sent by name with JSON input as the Web UI does'
       const event = await h.store.events.get(h.tenant, id, Date.now());
       expect(await h.store.queues.entry(sub.id, event!.pk, id)).toMatchObject({ status: 'delivered' });
     }
+  });
+
+  it('a redeliver signal that finds its subscription deleted is refused, and the workflow ends', async () => {
+    receiver.respond(() => ({ status: 200 }));
+    const sub = await h.subscribe({ url: receiver.url });
+    await h.publish(makeEvents(2, 'gone'));
+    await receiver.waitFor(() => receiver.eventIds().includes('gone-000001'));
+    // DELETE committed, its wake not yet sent: the signal's activity meets a deleted subscription.
+    await h.store.subscriptions.remove(h.tenant, sub.id, new Date());
+    const handle = h.handle(sub);
+    await handle.signal('redeliver', { eventIds: ['gone-000000'] });
+    const redeliverScheduled = async () =>
+      (await handle.fetchHistory()).events!.some(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'redeliverEvents',
+      );
+    await waitUntil(redeliverScheduled);
+    // The wake the DELETE owes: retried forever, the redelivery would keep the workflow from it.
+    await handle.signal('wake', { changed: true });
+    await handle.result();
+    expect(receiver.eventIds().filter((id) => id === 'gone-000000')).toHaveLength(1);
   });
 });

@@ -3,21 +3,15 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal as proto } from '@temporalio/proto';
 import { Worker, type ReplayResult } from '@temporalio/worker';
-import { deleteSignal, redeliverUpdate, setStatusUpdate } from '../../src/workflows/messages';
+import { deleteSignal, redeliverSignal } from '../../src/workflows/messages';
 import { TestReceiver } from '../support/receiver';
-import { enqueueAll, makeEvents, makeSubscription, startSubscriber } from '../support/subscriber';
-import {
-  connectDevServer,
-  startTestWorker,
-  uniqueTaskQueue,
-  workflowBundle,
-  type DevServerHarness,
-} from '../support/temporal';
+import { makeEvents, startSubscriberHarness, type SubscriberHarness } from '../support/subscriber';
+import { connectDevServer, workflowBundle, type DevServerHarness } from '../support/temporal';
 
 const fixtures = join(__dirname, '..', 'fixtures', 'histories');
 
-/** Every workflow Hookline ships whose histories must stay replayable (event records: see below). */
-const SHIPPED_WORKFLOWS = ['subscriberWorkflow', 'tenantWorkflow', 'validationWorkflow'];
+/** Every workflow Hookline ships: its histories must stay replayable. */
+const SHIPPED_WORKFLOWS = ['subscriberWorkflow', 'ingressWorkflow', 'handshakeWorkflow'];
 
 /**
  * Histories recorded from the workflows as they shipped must replay on today's code without
@@ -34,33 +28,28 @@ describe('replaying recorded histories', () => {
   });
 
   it('replays a fresh history that covers retries, pause, resume, redelivery and delete', async () => {
-    const taskQueue = uniqueTaskQueue('replay');
-    const worker = await startTestWorker(taskQueue);
     const receiver = await TestReceiver.start((_req, n) => ({ status: n === 0 ? 500 : 200 }));
+    let harness: SubscriberHarness | undefined;
     try {
-      const handle = await startSubscriber(
-        temporal.client,
-        taskQueue,
-        makeSubscription({ url: receiver.url, maxBatchSize: 5 }),
-      );
-      await enqueueAll(handle, makeEvents(12, 'r'), 4);
+      harness = await startSubscriberHarness({ client: temporal.client });
+      const { core, tenant } = harness;
+      const sub = await harness.subscribe({ url: receiver.url, maxBatchSize: 5 });
+      const handle = harness.handle(sub);
+      await harness.publish(makeEvents(12, 'r'), 4);
       await receiver.waitFor(() => receiver.eventIds().length >= 12, 30_000);
-      await handle.executeUpdate(setStatusUpdate, {
-        args: [{ status: 'paused', at: new Date().toISOString() }],
-      });
-      await enqueueAll(handle, makeEvents(3, 'p'));
-      await handle.executeUpdate(setStatusUpdate, {
-        args: [{ status: 'active', at: new Date().toISOString() }],
-      });
+      await core.subscriptions.setStatus(tenant, sub.id, 'paused');
+      await harness.publish(makeEvents(3, 'p'));
+      await core.subscriptions.setStatus(tenant, sub.id, 'active');
       await receiver.waitFor(() => receiver.eventIds().length >= 15, 30_000);
-      await handle.executeUpdate(redeliverUpdate, { args: [{ eventIds: ['none'] }] });
+      await handle.signal(redeliverSignal, { eventIds: ['r-000000'] });
+      await receiver.waitFor(() => receiver.eventIds().length >= 16, 30_000);
       await handle.signal(deleteSignal);
       await handle.result();
 
       const history = await handle.fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, handle.workflowId);
     } finally {
-      await worker.stop();
+      await harness?.stop();
       await receiver.close();
     }
   });
@@ -97,8 +86,6 @@ describe('replaying recorded histories', () => {
           (file) => load(file).events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name,
         ),
       );
-      // Event records are recorded too once their current shape has shipped
-      // (`scripts/record-histories.ts --with-event-records`).
       for (const name of SHIPPED_WORKFLOWS) expect(types).toContain(name);
     });
   });

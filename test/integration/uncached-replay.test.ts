@@ -7,7 +7,7 @@ import { workflowBundle } from '../support/temporal';
  * A worker that caches no workflow run (as after a restart, or an eviction under memory pressure)
  * replays each run from its history before every task, and writes the next commands from that replayed
  * state. Those histories must replay again: otherwise the next restart stalls the subscription on a
- * non-determinism error. Each update here (enqueue, pause, resume, config, rotate, redeliver, delete)
+ * non-determinism error. Each wake here (publish, pause, resume, config, rotate, redeliver, delete)
  * lands on a run that is not in the cache.
  */
 describe('histories written by a worker without a workflow cache', () => {
@@ -55,12 +55,11 @@ describe('histories written by a worker without a workflow cache', () => {
     await receiver.waitFor(() => receiver.eventIds().filter((e) => e === 'a-1').length >= 2);
     expect((await app.call('DELETE', `/v1/subscriptions/${id}`)).status).toBe(204);
 
-    // Every run on this app's task queue that ran workflow code (event records never do).
+    // Every run on this app's task queue: its subscriber and the tenants' ingress workflows.
     const types = new Set<string>();
     let replayed = 0;
     const query = `TaskQueue = '${app.config.temporal.taskQueue}'`;
     for await (const wf of app.client.workflow.list({ query })) {
-      if (wf.type === 'eventRecordWorkflow') continue;
       const handle = app.client.workflow.getHandle(wf.workflowId, wf.runId);
       if (wf.status.name === 'RUNNING') await handle.terminate('replay test');
       await Worker.runReplayHistory(
@@ -71,7 +70,7 @@ describe('histories written by a worker without a workflow cache', () => {
       types.add(wf.type);
       replayed++;
     }
-    expect([...types].sort()).toEqual(expect.arrayContaining(['subscriberWorkflow', 'tenantWorkflow']));
+    expect([...types].sort()).toEqual(expect.arrayContaining(['ingressWorkflow', 'subscriberWorkflow']));
     expect(replayed).toBeGreaterThanOrEqual(2);
   });
 });
