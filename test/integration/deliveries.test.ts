@@ -187,7 +187,7 @@ describe('deliveries on the dev server: formats and signatures', () => {
     it('an old secret whose overlap has ended no longer signs', async () => {
       const newSecret = generateSecret();
       const oldSecret = generateSecret();
-      const sub = await subscribeWithSecrets([
+      await subscribeWithSecrets([
         { secret: newSecret, expiresAt: null },
         { secret: oldSecret, expiresAt: new Date(Date.now() - 60_000).toISOString() },
       ]);
@@ -236,7 +236,7 @@ describe('deliveries on the dev server: formats and signatures', () => {
     });
 
     it('a free-form producer source is sent as a URI-reference, so the batch still parses', async () => {
-      const sub = await subscribe({ format: 'cloudevents', maxBatchSize: 10 });
+      await subscribe({ format: 'cloudevents', maxBatchSize: 10 });
       const [first, second] = makeEvents(2, 'src');
       await h.publish([
         { ...first!, source: 'Billing Service: eu' },
@@ -405,7 +405,7 @@ describe('deliveries on the dev server: formats and signatures', () => {
 
   describe('rate limit', () => {
     it('rateLimitPerSecond 2 spaces requests >= 500 ms apart, across a worker restart too', async () => {
-      const sub = await subscribe({ maxBatchSize: 1, rateLimitPerSecond: 2 });
+      await subscribe({ maxBatchSize: 1, rateLimitPerSecond: 2 });
       const events = makeEvents(8, 'rl');
       await h.publish(events);
       await receiver.waitFor((r) => r.length >= 4, 30_000);

@@ -20,7 +20,7 @@ function payloadsOf(value: unknown, out: Payload[] = [], seen = new Set<unknown>
   seen.add(value);
   const v = value as Record<string, unknown>;
   if (v.data instanceof Uint8Array && v.metadata && typeof v.metadata === 'object') {
-    out.push(v as Payload);
+    out.push(v);
     return out;
   }
   for (const child of Object.values(v)) payloadsOf(child, out, seen);

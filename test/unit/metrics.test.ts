@@ -87,7 +87,7 @@ describe('the metrics registry', () => {
       { subscriptionId: 'sub_a', events: 7 },
       { subscriptionId: 'sub_b', events: 1 },
     ];
-    m.observeBacklog(async () => backlogs);
+    m.observeBacklog(() => Promise.resolve(backlogs));
     s = await samplesOf(m);
     expect(sampleValue(s, 'hookline_backlog_events', { subscription: 'sub_a' })).toBe(7);
     // A queue gone from the source is gone from the gauge at the next scrape.

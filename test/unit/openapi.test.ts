@@ -212,8 +212,9 @@ describe('the OpenAPI document', () => {
       default: 50,
     });
     const deliveries = operationOf('/v1/subscriptions/{id}/deliveries', 'get').parameters as JsonObject[];
-    expect(deliveries.map((p) => deref(p).name)).toEqual(['id', 'limit']);
+    expect(deliveries.map((p) => deref(p).name)).toEqual(['id', 'limit', 'cursor', 'outcome']);
     expect(deliveries[1]!.schema).toMatchObject({ minimum: 1, maximum: 100, default: 50 });
+    expect(deliveries[3]!.schema).toMatchObject({ enum: ['succeeded', 'failed'] });
   });
 
   it('takes the code of the validation callback as a query parameter', () => {
