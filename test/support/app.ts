@@ -11,7 +11,7 @@ import { createPayloadCodec, dataConverterFor } from '../../src/temporal/codec';
 import type { WorkerHandle } from '../../src/worker';
 import { targetsStack } from './stack';
 import { startStackApp } from './stack-app';
-import { freshDatabase, type TestDialect } from './store';
+import { freshDatabase, testDialect } from './store';
 import { devServerAddress, startTestWorker, testLogger, uniqueTaskQueue } from './temporal';
 
 export const KEYS = {
@@ -22,9 +22,6 @@ export const KEYS = {
 let apps = 0;
 
 /** The database of the test apps: `HOOKLINE_TEST_DATABASE=postgres` runs them on PostgreSQL. */
-export function testDialect(): TestDialect {
-  return process.env.HOOKLINE_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
-}
 
 export interface TestApp {
   /** An API's base URL (against the stack: the first API process's). */

@@ -15,6 +15,14 @@ export const TEST_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 export const DIALECTS = ['sqlite', 'postgres'] as const;
 export type TestDialect = (typeof DIALECTS)[number];
 
+/**
+ * The database of tests that run on one (the REST API, the workflows): SQLite, or PostgreSQL when
+ * HOOKLINE_TEST_DATABASE=postgres (`npm run test:postgres`, part of `npm test`).
+ */
+export function testDialect(): TestDialect {
+  return process.env.HOOKLINE_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+}
+
 /** The test PostgreSQL's admin URL (from the global setup). */
 export function testPostgresUrl(): string {
   const url = process.env.HOOKLINE_TEST_PG_URL;

@@ -17,7 +17,7 @@ import type { PublishOutcome } from '../../src/store/publishing';
 import type { WorkerHandle } from '../../src/worker';
 import { subscriberWorkflowId } from '../../src/workflows/ids';
 import type { subscriberWorkflow } from '../../src/workflows/subscriber';
-import { openTestStore, type TestDialect, type TestStore } from './store';
+import { openTestStore, testDialect, type TestDialect, type TestStore } from './store';
 import { startTestWorker, testLogger, uniqueTaskQueue } from './temporal';
 
 export { TEST_SECRET } from './store';
@@ -69,7 +69,7 @@ export async function startSubscriberHarness(opts: {
 }): Promise<SubscriberHarness> {
   const taskQueue = uniqueTaskQueue('sub');
   const tenant = `t-${randomUUID().slice(0, 8)}`;
-  const store = await openTestStore(opts.dialect ?? 'sqlite');
+  const store = await openTestStore(opts.dialect ?? testDialect());
   const config = loadConfig({
     TEMPORAL_ADDRESS: '127.0.0.1:1',
     TEMPORAL_TASK_QUEUE: taskQueue,
