@@ -46,6 +46,18 @@ describe('the subscriber workflow on the dev server', () => {
     }
   });
 
+  it('cuts batches by size too: no POST body over 1 MiB, every event once, in order', async () => {
+    await h.subscribe({ url: receiver.url, maxBatchSize: 100 });
+    // 250 KiB each, near the largest `data` an event may have: at most four fit in 1 MiB.
+    const events = makeEvents(10, 'big').map((e) => ({ ...e, data: { blob: 'x'.repeat(250 * 1024) } }));
+    await h.publish(events);
+    await receiver.waitFor(() => receiver.eventIds().length >= 10, 60_000);
+    expect(receiver.eventIds()).toEqual(events.map((e) => e.id));
+    const bodies = receiver.requests.map((r) => Buffer.byteLength(r.body));
+    expect(Math.max(...bodies)).toBeLessThanOrEqual(1024 * 1024);
+    expect(bodies.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('when the endpoint answers 500 three times, the batch arrives on the 4th attempt with the same webhook-id', async () => {
     receiver.respond((_req, n) => ({ status: n < 3 ? 500 : 200, body: n < 3 ? 'boom' : 'ok' }));
     const sub = await h.subscribe({ url: receiver.url });
