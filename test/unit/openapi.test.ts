@@ -328,6 +328,7 @@ describe('the OpenAPI document', () => {
     const fields = [
       'id',
       'url',
+      'name',
       'eventTypes',
       'subject',
       'categories',
