@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../support/global-setup';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -76,11 +75,6 @@ export function devServerPid(dataDir: string): number | null {
   if (!existsSync(file)) return null;
   const pid = Number(readFileSync(file, 'utf8').trim());
   return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-/** Free ports for an all-in-one service with its embedded dev server. */
-export async function servicePorts(): Promise<{ api: number; dev: number; ui: number }> {
-  return { api: await freePort(), dev: await freePort(), ui: await freePort() };
 }
 
 /** A JSON call to a running service. */
