@@ -2,18 +2,18 @@
  * Records histories of Hookline's workflows as they ship, for the replay test
  * (test/integration/replay.test.ts replays every file of test/fixtures/histories/).
  *
- *   npx tsx scripts/record-histories.ts [--out <dir>] [--with-event-records]
+ *   npx tsx scripts/record-histories.ts [--out <dir>]
  *
  * It starts the service exactly as `npm start` does (src/main.ts: embedded dev server, worker and REST
  * API; temporary DATA_DIR, free ports), plus a loopback receiver, and plays a short scenario through the
  * REST API and the ingress signal (about 30 s):
  *   - a subscription that fails once (500) then delivers, is paused, resumed, reconfigured, has its
- *     secret rotated, redelivers, and is deleted (its workflow completes);
+ *     secret rotated, redelivers (REST, then the Web UI's `redeliver` signal), and is deleted;
  *   - one disabled by 410 Gone;
- *   - two with the CloudEvents validation handshake, granted by the OPTIONS answer and by the callback;
- *   - the tenant workflow (registry and ingress) that started them and routed the ingress signal.
- * Each history is written as binary protobuf, `<workflow>-<scenario>-<YYYY-MM-DD>.binpb`. Event records
- * are left out unless `--with-event-records` is given.
+ *   - one cancelled as the Web UI's "Request Cancellation" does (a delete);
+ *   - two with the CloudEvents handshake, granted by the OPTIONS answer and by the callback;
+ *   - the tenant's ingress workflow, which published the ingress signal's events.
+ * Each history is written as binary protobuf, `<workflow>-<scenario>-<YYYY-MM-DD>.binpb`.
  *
  * Never delete an older fixture while runs of that shape may still be open on a cluster: the replay test
  * is what tells that today's code still replays them.
@@ -27,19 +27,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import {
-  eventRecordWorkflowId,
-  subscriberWorkflowId,
-  tenantWorkflowId,
-  validationWorkflowId,
-} from '../src/workflows/ids';
+import { ingressWorkflowId, subscriberWorkflowId } from '../src/workflows/ids';
 import { TestReceiver } from '../test/support/receiver';
 
 const root = resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
 const outDir = resolve(outIndex >= 0 ? args[outIndex + 1]! : join(root, 'test', 'fixtures', 'histories'));
-const withEventRecords = args.includes('--with-event-records');
 const day = new Date().toISOString().slice(0, 10);
 
 async function freePort(): Promise<number> {
@@ -57,6 +51,7 @@ async function until<T>(
   probe: () => T | undefined | Promise<T | undefined>,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  console.log(`waiting for ${what}`);
   for (;;) {
     const value = await Promise.resolve()
       .then(probe)
@@ -151,6 +146,7 @@ async function main(): Promise<void> {
     const gone = await sub('gone');
     const sync = await sub('sync', { requireValidation: true });
     const callback = await sub('callback', { requireValidation: true });
+    const cancelled = await sub('cancelled');
 
     await until('the validation callback URL', 30_000, () => callbackUrl ?? undefined);
     const confirmed = await fetch(callbackUrl!);
@@ -163,7 +159,7 @@ async function main(): Promise<void> {
     for (let batch = 0; batch < 3; batch++)
       await call('POST', '/v1/events', { events: events(`b${batch}`, 4) });
     await client.workflow
-      .getHandle(tenantWorkflowId('acme'))
+      .getHandle(ingressWorkflowId('acme'))
       .signal('publish', { events: events('ingress', 2) });
     // Event ids received at /flaky, every attempt included (the failed first one repeats its batch).
     const flakyGot = () => receiver.eventIds((r) => r.method === 'POST' && r.path.endsWith('/flaky'));
@@ -189,20 +185,32 @@ async function main(): Promise<void> {
     const before = sentTimes();
     await call('POST', `/v1/subscriptions/${flaky.id}/redeliver`, { eventIds: ['b0-0'] });
     await until('the redelivery at /flaky', 30_000, () => (sentTimes() > before ? true : undefined));
+    // The Web UI's way: the `redeliver` signal by name, with plain JSON.
+    await client.workflow.getHandle(subscriberWorkflowId(flaky.id)).signal('redeliver', { eventIds: ['b0-1'] });
+    const resent = () => flakyGot().filter((id) => id === 'b0-1').length;
+    await until('the signalled redelivery at /flaky', 30_000, () => (resent() > 1 ? true : undefined));
     await call('DELETE', `/v1/subscriptions/${flaky.id}`);
     await client.workflow.getHandle(subscriberWorkflowId(flaky.id)).result();
+    const cancelHandle = client.workflow.getHandle(subscriberWorkflowId(cancelled.id));
+    await cancelHandle.cancel();
+    await cancelHandle.result().catch(() => undefined);
+    // Handshake workflows are named after their subscription and handshake: find them.
+    const handshakes = new Map<string, string>();
+    for await (const w of client.workflow.list({ query: `WorkflowType = 'handshakeWorkflow'` })) {
+      handshakes.set(w.workflowId.split('-')[2]!, w.workflowId);
+    }
     // Let the running workflows finish their current tasks, so each history ends on a completed task.
     await new Promise((r) => setTimeout(r, 2_000));
 
     const record: [string, string][] = [
       [`subscriber-lifecycle`, subscriberWorkflowId(flaky.id)],
       [`subscriber-gone`, subscriberWorkflowId(gone.id)],
+      [`subscriber-cancelled`, subscriberWorkflowId(cancelled.id)],
       [`subscriber-validated`, subscriberWorkflowId(sync.id)],
-      [`validation-sync`, validationWorkflowId(sync.id)],
-      [`validation-callback`, validationWorkflowId(callback.id)],
-      [`tenant-registry-ingress`, tenantWorkflowId('acme')],
+      [`handshake-sync`, handshakes.get(sync.id)!],
+      [`handshake-callback`, handshakes.get(callback.id)!],
+      [`ingress`, ingressWorkflowId('acme')],
     ];
-    if (withEventRecords) record.push(['event-record', eventRecordWorkflowId('acme', 'b0-0')]);
     for (const [name, workflowId] of record) {
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
       const file = join(outDir, `${name}-${day}.binpb`);

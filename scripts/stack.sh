@@ -6,8 +6,9 @@
 #
 #   bash scripts/stack.sh up                 build if needed, start everything (idempotent)
 #   bash scripts/stack.sh down [--purge]     stop everything; --purge also deletes .stack/
+#   bash scripts/stack.sh down --hookline    stop only Hookline's processes (Temporal, PostgreSQL stay)
 #   bash scripts/stack.sh status             what runs, ports, versions (exit 3 if not all up)
-#   bash scripts/stack.sh build              only build/check the binaries in .tools/
+#   bash scripts/stack.sh build              only build/check the binaries in the build cache
 #   bash scripts/stack.sh restart-temporal   stop and start the Temporal server (data kept)
 #   bash scripts/stack.sh restart-postgres   stop and start PostgreSQL (data kept)
 #   (npm run stack:up / npm run stack:down do the first two.)
@@ -20,17 +21,21 @@
 #       STACK_PG_PORT, STACK_TEMPORAL_PORT, and when the Web UI runs TEMPORAL_UI_URL and
 #       TEMPORAL_UI_PORT (Hookline derives its codec CORS origins from TEMPORAL_UI_PORT).
 #   - Hook: if scripts/stack/hookline.sh exists it is sourced, and the functions it defines are
-#     called: hookline_up (last step of `up`, with .stack/env exported), hookline_down (first
-#     step of `down`), hookline_status (in `status`). Each is optional. They may use the helpers
-#     daemon_start / daemon_stop / daemon_pid below (pid files in .stack/run/). Set
-#     STACK_SKIP_HOOKLINE=1 to bring up only the infrastructure.
+#     called: hookline_env (while .stack/env is written: prints more KEY=value lines for it; the
+#     env file as it was is still there to read), hookline_up (last step of `up`, with .stack/env
+#     exported), hookline_down (first step of `down`, and all of `down --hookline`),
+#     hookline_status (in `status`). Each is optional. They may use the helpers daemon_start /
+#     daemon_stop / daemon_pid below (pid files in .stack/run/). Set STACK_SKIP_HOOKLINE=1 to bring
+#     up only the infrastructure (hookline_up is skipped; the rest still runs).
 #   - Ports (env overrides): STACK_PG_PORT (55432), STACK_TEMPORAL_PORT (17233, the frontend's
 #     gRPC port; every other Temporal port is derived from it, see temporal_ports), STACK_UI_PORT
 #     (18080). STACK_UI=0 skips the Web UI.
 #
-# Layout: binaries in .tools/temporal-server/<version>/ and .tools/temporal-ui/<version>/ (with a
-# private Go module and build cache in .tools/go/), state in .stack/ (PostgreSQL data, configs,
-# logs, pid files, env). See docs/stack.md.
+# Layout: the build cache lives outside the clone, per user, so every clone (and CI's fresh one) of
+# this user shares one warm build: HOOKLINE_CACHE_DIR (default ${XDG_CACHE_HOME:-~/.cache}/hookline)
+# holds temporal-server/<version>/, temporal-ui/<version>/ and go/ (the private Go toolchain, module
+# and build cache). State stays in the clone, in .stack/ (PostgreSQL data, configs, logs, pid files,
+# env). See docs/stack.md.
 #
 # Runs as root (it installs PostgreSQL with apt and runs it as the `postgres` user).
 set -euo pipefail
@@ -62,7 +67,13 @@ STACK_RETENTION_SECONDS=604800
 # Seconds to wait after SIGTERM before SIGKILL.
 STACK_STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-30}"
 
-TOOLS_DIR="${STACK_TOOLS_DIR:-$ROOT/.tools}"
+# The build cache, outside the clone (a fresh clone must not mean a 3-minute build). Hazard: shared by
+# every clone of this user, so builds take a lock there (do_build) and never leave a half-done
+# version folder behind (build_temporal moves a finished build in place).
+CACHE_DIR="${HOOKLINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hookline}"
+TOOLS_DIR="$CACHE_DIR"
+# Where builds lived before they moved to the cache: a clone that has one hands it over (do_build).
+LEGACY_TOOLS_DIR="$ROOT/.tools"
 STATE_DIR="${STACK_STATE_DIR:-$ROOT/.stack}"
 TEMPLATES="$ROOT/scripts/stack"
 
@@ -256,10 +267,14 @@ load_secrets() {
 }
 
 write_env() {
-  local ui_lines=""
+  local ui_lines="" hook_lines=""
   if daemon_pid temporal-ui >/dev/null; then
     ui_lines="TEMPORAL_UI_URL=http://127.0.0.1:$STACK_UI_PORT
 TEMPORAL_UI_PORT=$STACK_UI_PORT"
+  fi
+  # The hook's lines (Hookline's URLs and keys), computed while the previous env file still exists.
+  if declare -F hookline_env >/dev/null; then
+    hook_lines="$(hookline_env)" || die "hookline_env failed"
   fi
   (
     umask 077
@@ -278,6 +293,7 @@ STACK_TEMPORAL_METRICS_URL=http://127.0.0.1:$TEMPORAL_METRICS_PORT/metrics
 STACK_TEMPORAL_CLI=${TEMPORAL_CLI:-}
 STACK_PG_TEMPORAL_PASSWORD=$PG_TEMPORAL_PASSWORD
 STACK_PG_HOOKLINE_PASSWORD=$PG_HOOKLINE_PASSWORD
+${hook_lines}
 EOF
   )
   sed -i '/^$/d' "$ENV_FILE.tmp"
@@ -287,9 +303,9 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # Build: Temporal server + SQL tool (required), Web UI server (best effort)
 # ---------------------------------------------------------------------------------------------
-# Everything Go needs lives under .tools/go (module cache, build cache, the fetched toolchain), so
+# Everything Go needs lives under $CACHE_DIR/go (module cache, build cache, the fetched toolchain), so
 # the build neither reads nor pollutes ~/go. -modcacherw: Go makes its module cache read-only by
-# default, which would make `rm -rf .tools` fail.
+# default, which would make `rm -rf` of the cache fail.
 
 go_env() {
   command -v go >/dev/null || die "the go command is missing (any Go >= 1.21 will do: it fetches $GO_TOOLCHAIN)"
@@ -308,7 +324,7 @@ build_temporal() {
     v="$(bin_version "$SERVER_BIN")"
     [[ "v$v" == "$TEMPORAL_SERVER_VERSION" ]] ||
       die "$SERVER_BIN reports $v, expected $TEMPORAL_SERVER_VERSION: delete $SERVER_DIR to rebuild"
-    log "Temporal server $v and temporal-sql-tool $(bin_version "$SQL_TOOL") cached in ${SERVER_DIR#"$ROOT"/} (no build)"
+    log "Temporal server $v and temporal-sql-tool $(bin_version "$SQL_TOOL") cached in $SERVER_DIR (no build)"
     return 0
   fi
   go_env
@@ -319,7 +335,7 @@ build_temporal() {
   rm -rf "$tmp"
   mkdir -p "$tmp/gobin" "$tmp/bin" "$(dirname "$SERVER_DIR")"
   buildlog="$tmp.log"
-  log "building Temporal server $TEMPORAL_SERVER_VERSION with $GO_TOOLCHAIN (a few minutes on 2 cores; log ${buildlog#"$ROOT"/})"
+  log "building Temporal server $TEMPORAL_SERVER_VERSION with $GO_TOOLCHAIN (a few minutes on 2 cores; log $buildlog)"
   GOBIN="$tmp/gobin" go install "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" >"$buildlog" 2>&1 ||
     { tail -n 20 "$buildlog" >&2; die "building the Temporal server failed"; }
   log "building temporal-sql-tool $TEMPORAL_SERVER_VERSION"
@@ -341,14 +357,14 @@ build_temporal() {
   log "built Temporal server $(bin_version "$SERVER_BIN") and temporal-sql-tool in $(since "$t0")s"
 }
 
-# The Web UI server is optional: a failed build is logged to .tools/temporal-ui/<v>/build-error.log
+# The Web UI server is optional: a failed build is logged to $CACHE_DIR/temporal-ui/<v>/build-error.log
 # and the stack runs without it. Our own wrapper module requires ui-server and replaces the two
 # dependency versions the registry refuses; the go.mod/go.sum it gets are generated here, never
 # committed.
 build_ui() {
   [[ "$STACK_UI" == "1" ]] || return 0
   if [[ -x "$UI_BIN" ]]; then
-    log "Temporal UI server $(bin_version "$UI_BIN") cached in ${UI_DIR#"$ROOT"/} (no build)"
+    log "Temporal UI server $(bin_version "$UI_BIN") cached in $UI_DIR (no build)"
     return 0
   fi
   go_env
@@ -378,16 +394,32 @@ EOF
     log "built Temporal UI server $(bin_version "$UI_BIN") in $(since "$t0")s"
   else
     mv -f "$UI_DIR/build.log" "$UI_DIR/build-error.log"
-    log "WARNING: the Temporal UI server did not build; the stack runs without it. Last lines of ${UI_DIR#"$ROOT"/}/build-error.log:"
+    log "WARNING: the Temporal UI server did not build; the stack runs without it. Last lines of $UI_DIR/build-error.log:"
     tail -n 5 "$UI_DIR/build-error.log" >&2
   fi
 }
 
-# One build at a time (a second waits, then finds the binaries cached).
+# A clone that built before the cache moved out of it (.tools/ in the clone) hands each part it has
+# and the cache lacks over to the cache: a rename on the same file system, a copy otherwise.
+adopt_legacy_tools() {
+  [[ -d "$LEGACY_TOOLS_DIR" && "$LEGACY_TOOLS_DIR" != "$TOOLS_DIR" ]] || return 0
+  local part
+  for part in go "temporal-server/$TEMPORAL_SERVER_VERSION" "temporal-ui/$UI_SERVER_VERSION"; do
+    [[ -d "$LEGACY_TOOLS_DIR/$part" && ! -e "$TOOLS_DIR/$part" ]] || continue
+    mkdir -p "$(dirname "$TOOLS_DIR/$part")"
+    log "moving $LEGACY_TOOLS_DIR/$part to the build cache $TOOLS_DIR/$part"
+    mv "$LEGACY_TOOLS_DIR/$part" "$TOOLS_DIR/$part"
+  done
+}
+
+# One build at a time, across every clone of this user (a second waits, then finds the binaries
+# cached).
 do_build() {
   mkdir -p "$TOOLS_DIR"
+  chmod 0700 "$TOOLS_DIR"
   exec 8>"$TOOLS_DIR/.stack-build.lock"
   flock -w 1800 8 || die "another build holds $TOOLS_DIR/.stack-build.lock"
+  adopt_legacy_tools
   build_temporal
   build_ui
 }
@@ -771,7 +803,7 @@ ui_stop() { daemon_stop temporal-ui 10; }
 # ---------------------------------------------------------------------------------------------
 
 HOOK="$TEMPLATES/hookline.sh"
-if [[ -f "$HOOK" && "${STACK_SKIP_HOOKLINE:-0}" != "1" ]]; then
+if [[ -f "$HOOK" ]]; then
   # shellcheck source=/dev/null
   . "$HOOK"
 fi
@@ -807,7 +839,11 @@ cmd_up() {
   temporal_up
   ui_up
   write_env
-  hook up
+  if [[ "${STACK_SKIP_HOOKLINE:-0}" == "1" ]]; then
+    log "STACK_SKIP_HOOKLINE=1: Hookline's processes are left as they are"
+  else
+    hook up
+  fi
   log "up in $(since "$t0")s; env: $ENV_FILE"
 }
 
@@ -816,11 +852,16 @@ cmd_down() {
   case "${1:-}" in
   "") ;;
   --purge) purge=1 ;;
-  *) die "down takes only --purge (got: $*)" ;;
+  --hookline) purge=hookline ;;
+  *) die "down takes only --purge or --hookline (got: $*)" ;;
   esac
   [[ -d "$STATE_DIR" ]] || { log "nothing to stop ($STATE_DIR does not exist)"; return 0; }
   take_lock
   hook down
+  if [[ "$purge" == hookline ]]; then
+    log "Hookline's processes are down (Temporal and PostgreSQL still run)"
+    return 0
+  fi
   ui_stop
   temporal_stop
   pg_stop

@@ -35,6 +35,8 @@ export interface CoreOptions {
   searchAttributes?: boolean;
   /** Test hook of the publisher (see PublisherOptions.afterCommit). */
   afterCommit?: () => void;
+  /** Extra options of every subscriber start (tests: see SubscribersOptions.startOptions). */
+  startOptions?: { workflowExecutionTimeout?: string };
 }
 
 export function createCore(opts: CoreOptions): Core {
@@ -45,6 +47,7 @@ export function createCore(opts: CoreOptions): Core {
     taskQueue: config.temporal.taskQueue,
     logger,
     searchAttributes: opts.searchAttributes,
+    startOptions: opts.startOptions,
   });
   const publisher = new Publisher({
     store,

@@ -52,14 +52,19 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     maxCachedWorkflows: opts.maxCachedWorkflows,
   });
   const running = worker.run();
+  let stopped: Promise<void> | null = null;
   running.catch((err: unknown) => opts.logger.error({ err }, 'worker stopped with an error'));
   return {
     worker,
     isPolling: () => worker.getState() === 'RUNNING',
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
-      await owned?.close();
+    /** Idempotent: a second call waits for the first. */
+    stop() {
+      stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+        await owned?.close();
+      })();
+      return stopped;
     },
   };
 }

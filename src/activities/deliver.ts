@@ -26,6 +26,8 @@ export interface DeliveryRequest {
   maxSeq: number;
   /** 1-based. */
   attempt: number;
+  /** When the workflow started this attempt (ms, workflow time): what the deliveries log records. */
+  at: number;
 }
 
 /** The queue after a delivered batch, and what the batch held. */
@@ -205,7 +207,7 @@ export function createDeliver(deps: DeliverDeps) {
           error,
           errorClass,
           durationMs,
-          at: now.getTime(),
+          at: req.at,
         },
         bytes,
       );

@@ -50,7 +50,8 @@ export function createSubscriberActivities(deps: SubscriberActivityDeps) {
     },
 
     /** The batch's 7 days are over: its entries become dead letters and the queue moves on. */
-    async deadLetterBatch(subscriptionId: string, batch: Batch) {
+    /** `deadAt`: when the workflow gave up (ms, workflow time). */
+    async deadLetterBatch(subscriptionId: string, batch: Batch, deadAt: number) {
       let lastSeq = batch.lastSeq;
       // Every attempt was lost before it said what it carried: the same cut as the attempts made.
       lastSeq ??=
@@ -66,7 +67,7 @@ export function createSubscriberActivities(deps: SubscriberActivityDeps) {
           lastStatusCode: batch.lastStatusCode,
           lastError: batch.lastError,
         },
-        deps.clock().getTime(),
+        deadAt,
       );
       deps.metrics.deadLettered(after.count);
       return after;

@@ -219,6 +219,10 @@ export function openDatabase(opts: DatabaseOptions): OpenDatabase {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, types: pgTypes() });
     // An idle client losing its server (PostgreSQL restarted) emits here; the pool replaces it.
     pool.on('error', () => undefined);
+    // A client checked out of the pool has no error listener of the pool's: one whose connection
+    // ends between queries (PostgreSQL restarted mid-transaction) emitted an unhandled 'error' and
+    // took the process down. Its queries fail on their own and the pool drops it on release.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

@@ -20,6 +20,8 @@ export interface SubscribersOptions {
   searchAttributes?: boolean;
   /** Most signals and starts in flight at once. */
   concurrency?: number;
+  /** Extra options of every start (tests: the time-skipping server's execution timeout). */
+  startOptions?: { workflowExecutionTimeout?: string };
 }
 
 /** A one-line summary for the Web UI, at most 400 characters. */
@@ -117,6 +119,7 @@ export class Subscribers {
               { key: SA.status, value: sub.status },
             ],
       staticSummary: summary(`${sub.url} · ${sub.eventTypes.join(', ')}`),
+      ...this.opts.startOptions,
     });
     return true;
   }

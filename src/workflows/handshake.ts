@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { HandshakeAnswer } from '../activities/handshake';
-import { confirmHandshakeSignal, type HandshakeInput, type HandshakeResult } from './messages';
+import { confirmHandshakeUpdate, type HandshakeInput, type HandshakeResult } from './messages';
 
 /** ms the endpoint has to confirm, counted from the workflow's start (workflow time). */
 export const HANDSHAKE_WINDOW_MS = 5 * 60_000;
@@ -40,7 +40,7 @@ export function originAllowed(allowedOrigin: string | null, origin: string): boo
 export async function handshakeWorkflow(input: HandshakeInput): Promise<HandshakeResult> {
   const deadline = workflowInfo().startTime.getTime() + HANDSHAKE_WINDOW_MS;
   let confirmed = false;
-  setHandler(confirmHandshakeSignal, () => {
+  setHandler(confirmHandshakeUpdate, () => {
     confirmed = true;
   });
 

@@ -3,7 +3,7 @@
  * workflows both import this module (STYLE 3), so the two sides cannot drift apart. Payloads carry
  * ids, sequence numbers and counts only: event data and secrets stay in the store.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SubscriptionStatus } from '../domain/types';
 
 // ---- Subscriber workflow (`hookline-sub-<subscription id>`) ----
@@ -125,8 +125,11 @@ export interface HandshakeInput {
 /** How a handshake ended: granted by the OPTIONS answer, by the callback, or not within 5 minutes. */
 export type HandshakeResult = 'granted_sync' | 'granted_callback' | 'expired';
 
-/** The callback route confirmed (it checked the code against the store and activated there). */
-export const confirmHandshakeSignal = defineSignal('confirm');
+/**
+ * The callback route confirmed (it checked the code against the store and activated there). An
+ * update, so that the route's answer comes after the handshake has taken it.
+ */
+export const confirmHandshakeUpdate = defineUpdate<void>('confirm');
 
 // ---- Ingress (`hookline-ingress-<tenant>`) ----
 

@@ -101,7 +101,8 @@ async function run(progress: SubscriberProgress, step: Step): Promise<void> {
       progress.redelivered(await store.redeliverEvents(id, step.request));
       return;
     case 'deadLetter':
-      progress.deadLettered(await store.deadLetterBatch(id, step.batch));
+      // Workflow time: the 7 days of a dead letter run from when this workflow gave up.
+      progress.deadLettered(await store.deadLetterBatch(id, step.batch, Date.now()));
       return;
     case 'handshake':
       await startHandshake(progress, step.handshakeId);
@@ -129,7 +130,8 @@ async function attempt(progress: SubscriberProgress): Promise<void> {
       {
         startToCloseTimeout: '30 seconds',
         retry: { maximumAttempts: 1 },
-        summary: `${batch.msgId} · ${batch.events ?? `≤ ${batch.maxSeq - batch.afterSeq}`} events · attempt ${n}`,
+        // Until an attempt said how many the size cut took, the count the bounds allow.
+        summary: `${batch.msgId} · ${batch.events ?? batch.maxSeq - batch.afterSeq} events · attempt ${n}`,
       },
       [
         {
@@ -138,6 +140,7 @@ async function attempt(progress: SubscriberProgress): Promise<void> {
           afterSeq: batch.afterSeq,
           maxSeq: batch.maxSeq,
           attempt: n,
+          at: startedAt,
         },
       ],
     );

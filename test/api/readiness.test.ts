@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startServer, type RunningServer } from '../../src/api/app';
 import { loadConfig } from '../../src/config';
@@ -13,9 +13,11 @@ describe('GET /readyz when Temporal does not answer', () => {
   let blackHole: Server;
   let connection: Connection;
   let server: RunningServer;
+  /** The client's connections: close() waits for them, and gRPC keeps one open. */
+  const accepted = new Set<Socket>();
 
   beforeAll(async () => {
-    blackHole = createServer(() => undefined);
+    blackHole = createServer((socket) => accepted.add(socket));
     await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
     const address = `127.0.0.1:${(blackHole.address() as AddressInfo).port}`;
     connection = Connection.lazy({ address });
@@ -26,6 +28,8 @@ describe('GET /readyz when Temporal does not answer', () => {
       client,
       logger: testLogger,
       apiKeys: config.apiKeys!,
+      store: undefined as never,
+      subscribers: undefined as never,
       publisher: undefined as never,
       subscriptions: undefined as never,
       workerReady: () => Promise.resolve(true),
@@ -35,6 +39,7 @@ describe('GET /readyz when Temporal does not answer', () => {
   afterAll(async () => {
     await server?.stop();
     await connection?.close().catch(() => undefined);
+    for (const socket of accepted) socket.destroy();
     blackHole?.close();
   });
 

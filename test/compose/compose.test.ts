@@ -16,6 +16,13 @@ const composeTest = hasCompose ? test : test.skip;
 const FILE_VARIABLES = [
   'API_KEYS',
   'POSTGRES_PASSWORD',
+  'TEMPORAL_DB_PASSWORD',
+  'HOOKLINE_DB_PASSWORD',
+  'HOOKLINE_API_REPLICAS',
+  'HOOKLINE_WORKER_REPLICAS',
+  'HOOKLINE_API_PORTS',
+  'TEMPORAL_HISTORY_SHARDS',
+  'RECONCILE_INTERVAL_MS',
   'PUBLIC_BASE_URL',
   'TEMPORAL_NAMESPACE',
   'LOG_LEVEL',
@@ -36,6 +43,8 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   restart?: string;
   volumes?: { source?: string; target: string }[];
+  deploy?: { replicas?: number };
+  ports?: { target: number; published?: string }[];
 }
 
 function resolveCompose(env: Record<string, string> = {}): { services: Record<string, Service> } {
@@ -54,7 +63,7 @@ function resolveCompose(env: Record<string, string> = {}): { services: Record<st
 
 /** Services that run until stopped, as opposed to the one-shot setup jobs. */
 const LONG_RUNNING = ['postgresql', 'temporal', 'temporal-ui', 'hookline-api', 'hookline-worker'];
-const ONE_SHOT = ['temporal-schema', 'temporal-namespace'];
+const ONE_SHOT = ['postgresql-setup', 'temporal-schema', 'temporal-namespace'];
 
 describe('docker-compose.yml, as `docker compose config` resolves it', () => {
   if (!hasCompose) {
@@ -76,9 +85,11 @@ describe('docker-compose.yml, as `docker compose config` resolves it', () => {
       expect(svc.image).not.toMatch(/auto-setup/);
     }
     expect(services.temporal!.image).toMatch(/^temporalio\/server:/);
-    // Schema and namespace jobs use the same admin-tools image, of the server's version.
+    // Schema and namespace jobs use the same admin-tools image, of the server's version; the
+    // database job uses the database's own image (its psql).
     const serverVersion = services.temporal!.image!.split(':')[1]!;
-    for (const job of ONE_SHOT) {
+    expect(services['postgresql-setup']!.image).toBe(services.postgresql!.image);
+    for (const job of ['temporal-schema', 'temporal-namespace']) {
       expect(services[job]!.image).toMatch(
         new RegExp(`^temporalio/admin-tools:${serverVersion.replace(/\./g, '\\.')}-`),
       );
@@ -99,12 +110,16 @@ describe('docker-compose.yml, as `docker compose config` resolves it', () => {
   composeTest('starts in order: database, schema, server, namespace, then Hookline', () => {
     const { services } = resolveCompose();
     const dep = (svc: string, on: string) => services[svc]!.depends_on?.[on]?.condition;
-    expect(dep('temporal-schema', 'postgresql')).toBe('service_healthy');
+    expect(dep('postgresql-setup', 'postgresql')).toBe('service_healthy');
+    expect(dep('temporal-schema', 'postgresql-setup')).toBe('service_completed_successfully');
     expect(dep('temporal', 'temporal-schema')).toBe('service_completed_successfully');
     expect(dep('temporal-namespace', 'temporal')).toBe('service_healthy');
     expect(dep('temporal-ui', 'temporal')).toBe('service_healthy');
     expect(dep('hookline-api', 'temporal-namespace')).toBe('service_completed_successfully');
     expect(dep('hookline-worker', 'temporal-namespace')).toBe('service_completed_successfully');
+    // Hookline's database exists before any Hookline process starts (they migrate it).
+    expect(dep('hookline-api', 'postgresql-setup')).toBe('service_completed_successfully');
+    expect(dep('hookline-worker', 'postgresql-setup')).toBe('service_completed_successfully');
     // Every dependency names a service of the file and waits on a condition.
     for (const svc of Object.values(services)) {
       for (const [on, { condition }] of Object.entries(svc.depends_on ?? {})) {
@@ -118,6 +133,16 @@ describe('docker-compose.yml, as `docker compose config` resolves it', () => {
     const { services } = resolveCompose();
     const script = (name: string) =>
       [...(services[name]!.entrypoint ?? []), ...(services[name]!.command ?? [])].join(' ');
+    // One PostgreSQL: roles and databases for Temporal and Hookline, each owned by its own role.
+    expect(script('postgresql-setup')).toContain('CREATE ROLE temporal LOGIN');
+    expect(script('postgresql-setup')).toContain('CREATE ROLE hookline LOGIN');
+    for (const [db, owner] of [
+      ['temporal', 'temporal'],
+      ['temporal_visibility', 'temporal'],
+      ['hookline', 'hookline'],
+    ]) {
+      expect(script('postgresql-setup')).toContain(`CREATE DATABASE ${db} OWNER ${owner}`);
+    }
     expect(script('temporal-schema')).toMatch(/temporal-sql-tool .*update-schema/s);
     // Both databases, each brought to the versioned schema the admin-tools image ships for PostgreSQL 12+.
     expect(script('temporal-schema')).toMatch(/for db in temporal temporal_visibility\b/);
@@ -142,10 +167,59 @@ describe('docker-compose.yml, as `docker compose config` resolves it', () => {
     expect(api.volumes).toEqual([expect.objectContaining({ source: 'hookline-data', target: '/app/data' })]);
   });
 
+  composeTest('mirrors the stack: one PostgreSQL for Temporal and Hookline, the same settings', () => {
+    const { services } = resolveCompose();
+    const api = services['hookline-api']!;
+    const worker = services['hookline-worker']!;
+    // Exactly one database server; Temporal and both Hookline services point at it.
+    const databases = Object.entries(services).filter(
+      ([name, svc]) => /^postgres:/.test(svc.image ?? '') && !ONE_SHOT.includes(name),
+    );
+    expect(databases.map(([name]) => name)).toEqual(['postgresql']);
+    expect(services.temporal!.environment?.POSTGRES_SEEDS).toBe('postgresql');
+    for (const svc of [api, worker]) {
+      expect(svc.environment?.DATABASE_URL).toBe('postgres://hookline:hookline@postgresql:5432/hookline');
+    }
+    // The settings scripts/stack/hookline.sh gives every Hookline process, with the same names.
+    const common = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'DATABASE_URL', 'LOG_LEVEL', 'PUBLIC_BASE_URL'];
+    for (const name of common) {
+      expect(api.environment?.[name]).toEqual(expect.any(String));
+      expect(worker.environment?.[name]).toBe(api.environment?.[name]);
+    }
+    expect(api.environment?.PORT).toBe('3000');
+    expect(worker.environment?.METRICS_PORT).toBe('9464');
+    // The stack's 4 history shards, settable.
+    expect(services.temporal!.environment?.NUM_HISTORY_SHARDS).toBe('4');
+    expect(
+      resolveCompose({ TEMPORAL_HISTORY_SHARDS: '512' }).services.temporal!.environment?.NUM_HISTORY_SHARDS,
+    ).toBe('512');
+  });
+
+  composeTest('runs two API and two worker replicas by default, and as many as asked', () => {
+    const defaults = resolveCompose().services;
+    expect(defaults['hookline-api']!.deploy?.replicas).toBe(2);
+    expect(defaults['hookline-worker']!.deploy?.replicas).toBe(2);
+    // One host port per API replica, as the stack's two ports.
+    expect(defaults['hookline-api']!.ports).toEqual([
+      expect.objectContaining({ target: 3000, published: '3000-3001' }),
+    ]);
+    const scaled = resolveCompose({
+      HOOKLINE_API_REPLICAS: '3',
+      HOOKLINE_API_PORTS: '3000-3002',
+      HOOKLINE_WORKER_REPLICAS: '5',
+    }).services;
+    expect(scaled['hookline-api']!.deploy?.replicas).toBe(3);
+    expect(scaled['hookline-api']!.ports).toEqual([expect.objectContaining({ published: '3000-3002' })]);
+    expect(scaled['hookline-worker']!.deploy?.replicas).toBe(5);
+  });
+
   composeTest('takes secrets from the environment and hard-codes none but the marked dev default', () => {
     const unset = resolveCompose().services;
     expect(unset['hookline-api']!.environment?.API_KEYS).toBe('');
-    expect(unset.postgresql!.environment?.POSTGRES_PASSWORD).toBe('temporal'); // DEV DEFAULT
+    // DEV DEFAULTS, one per role.
+    expect(unset.postgresql!.environment?.POSTGRES_PASSWORD).toBe('postgres');
+    expect(unset.temporal!.environment?.POSTGRES_PWD).toBe('temporal');
+    expect(unset['postgresql-setup']!.environment?.HOOKLINE_DB_PASSWORD).toBe('hookline');
     for (const name of ['PAYLOAD_ENCRYPTION_KEY', 'METRICS_TOKEN', 'CODEC_AUTH_KEYS']) {
       expect(unset['hookline-api']!.environment?.[name] ?? null).toBeNull();
     }
@@ -153,13 +227,25 @@ describe('docker-compose.yml, as `docker compose config` resolves it', () => {
     const set = resolveCompose({
       API_KEYS: 'acme:compose-test-key-0123456789',
       POSTGRES_PASSWORD: 'compose-test-password',
+      TEMPORAL_DB_PASSWORD: 'compose-test-temporal',
+      HOOKLINE_DB_PASSWORD: 'compose-test-hookline',
       METRICS_TOKEN: 'compose-test-metrics-token',
     }).services;
     expect(set['hookline-api']!.environment?.API_KEYS).toBe('acme:compose-test-key-0123456789');
     expect(set['hookline-worker']!.environment?.API_KEYS).toBeUndefined(); // the worker has no API
     expect(set.postgresql!.environment?.POSTGRES_PASSWORD).toBe('compose-test-password');
+    expect(set['postgresql-setup']!.environment).toMatchObject({
+      PGPASSWORD: 'compose-test-password',
+      TEMPORAL_DB_PASSWORD: 'compose-test-temporal',
+      HOOKLINE_DB_PASSWORD: 'compose-test-hookline',
+    });
     for (const name of ['temporal', 'temporal-schema']) {
-      expect(set[name]!.environment?.POSTGRES_PWD).toBe('compose-test-password');
+      expect(set[name]!.environment?.POSTGRES_PWD).toBe('compose-test-temporal');
+    }
+    for (const name of ['hookline-api', 'hookline-worker']) {
+      expect(set[name]!.environment?.DATABASE_URL).toBe(
+        'postgres://hookline:compose-test-hookline@postgresql:5432/hookline',
+      );
     }
     expect(set['hookline-worker']!.environment?.METRICS_TOKEN).toBe('compose-test-metrics-token');
   });

@@ -1,34 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { WorkflowHandle } from '@temporalio/client';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { generateSecret } from '../../src/delivery/signing';
-import type { HooklineEvent, SigningSecret, Subscription } from '../../src/domain/types';
-import { SA } from '../../src/temporal/search-attributes';
-import {
-  deleteSignal,
-  deliveriesQuery,
-  queueQuery,
-  rotateSecretUpdate,
-  secretsQuery,
-} from '../../src/workflows/messages';
-import { subscriberWorkflow, subscriberWorkflowId } from '../../src/workflows/subscriber';
-import type { WorkerHandle } from '../../src/worker';
+import type { HooklineEvent, SigningSecret } from '../../src/domain/types';
 import { TestReceiver, type ReceivedRequest } from '../support/receiver';
-import {
-  DEFAULT_TEST_LIMITS,
-  enqueueAll,
-  makeEvents,
-  makeSubscription,
-  startSubscriber,
-  TEST_SECRET,
-} from '../support/subscriber';
-import {
-  connectDevServer,
-  startTestWorker,
-  uniqueTaskQueue,
-  type DevServerHarness,
-} from '../support/temporal';
+import { makeEvents, startSubscriberHarness, waitUntil, type SubscriberHarness } from '../support/subscriber';
+import { connectDevServer, type DevServerHarness } from '../support/temporal';
 
 /** Node's headers as the plain string map a webhook library takes (repeated headers joined). */
 function flat(headers: IncomingHttpHeaders): Record<string, string> {
@@ -90,9 +67,7 @@ function richEvents(prefix: string): HooklineEvent[] {
 describe('deliveries on the dev server: formats and signatures', () => {
   let temporal: DevServerHarness;
   let receiver: TestReceiver;
-  let worker: WorkerHandle;
-  let taskQueue: string;
-  const handles: WorkflowHandle[] = [];
+  let h: SubscriberHarness;
 
   beforeAll(async () => {
     temporal = await connectDevServer();
@@ -101,52 +76,36 @@ describe('deliveries on the dev server: formats and signatures', () => {
     await temporal.close();
   });
   beforeEach(async () => {
-    taskQueue = uniqueTaskQueue('deliveries');
-    worker = await startTestWorker(taskQueue);
+    h = await startSubscriberHarness({ client: temporal.client });
     receiver = await TestReceiver.start();
   });
   afterEach(async () => {
-    for (const handle of handles.splice(0)) {
-      await handle.signal(deleteSignal).catch(() => undefined);
-      await handle.result().catch(() => undefined);
-    }
-    await worker.stop();
+    await h.stop();
     await receiver.close();
   });
 
-  async function subscribe(overrides: Partial<Subscription>) {
-    const handle = await startSubscriber(
-      temporal.client,
-      taskQueue,
-      makeSubscription({ url: receiver.url, ...overrides }),
-    );
-    handles.push(handle);
-    return handle;
-  }
+  type Sub = Awaited<ReturnType<SubscriberHarness['subscribe']>>;
+  const subscribe = (overrides: Partial<Parameters<SubscriberHarness['subscribe']>[0]>) =>
+    h.subscribe({ url: receiver.url, ...overrides });
 
-  /** Like startSubscriber, with the given signing secrets instead of TEST_SECRET. */
-  async function subscribeWithSecrets(secrets: SigningSecret[], overrides: Partial<Subscription> = {}) {
-    const subscription = makeSubscription({ url: receiver.url, ...overrides });
-    const handle = await temporal.client.workflow.start(subscriberWorkflow, {
-      taskQueue,
-      workflowId: subscriberWorkflowId(subscription.id),
-      args: [{ subscription, secrets, limits: DEFAULT_TEST_LIMITS }],
-      typedSearchAttributes: [
-        { key: SA.subscriptionId, value: subscription.id },
-        { key: SA.tenant, value: subscription.tenant },
-        { key: SA.status, value: subscription.status },
-      ],
-    });
-    handles.push(handle);
-    return handle;
+  /** Like subscribe, with the given signing secrets instead of the generated one (written in the store). */
+  async function subscribeWithSecrets(secrets: SigningSecret[]): Promise<Sub> {
+    const sub = await h.subscribe({ url: receiver.url }, { start: false });
+    await h.store.db
+      .updateTable('subscriptions')
+      .set({ secrets: JSON.stringify(secrets) })
+      .where('id', '=', sub.id)
+      .execute();
+    await h.core.subscribers.start(sub.id);
+    return sub;
   }
 
   describe('raw', () => {
     it('every delivery, retries included, verifies with the standardwebhooks package', async () => {
       receiver.respond((_req, n) => ({ status: n === 0 ? 500 : 200 }));
-      const handle = await subscribe({ maxBatchSize: 2 });
+      const sub = await subscribe({ maxBatchSize: 2 });
       const events = richEvents('raw');
-      await enqueueAll(handle, events);
+      await h.publish(events);
       await receiver.waitFor((r) => r.length >= 3);
 
       const [first, retry, second] = receiver.requests as [ReceivedRequest, ReceivedRequest, ReceivedRequest];
@@ -160,7 +119,7 @@ describe('deliveries on the dev server: formats and signatures', () => {
         expect(Math.abs(Number(req.headers['webhook-timestamp']) - req.at / 1000)).toBeLessThan(30);
         expect(signatures(req)).toEqual([expect.stringMatching(/^v1,[A-Za-z0-9+/]{43}=$/)]);
         expect(req.headers['webhook-request-origin']).toBeUndefined();
-        const payload = verify(TEST_SECRET, req) as { id: string; subscriptionId: string };
+        const payload = verify(sub.secret, req) as { id: string; subscriptionId: string };
         expect(payload.id).toBe(req.headers['webhook-id']);
       }
       // A retry carries the same webhook-id, freshly signed.
@@ -168,22 +127,20 @@ describe('deliveries on the dev server: formats and signatures', () => {
       expect(retry.body).toBe(first.body);
       expect(second.headers['webhook-id']).not.toBe(first.headers['webhook-id']);
 
-      const payloads = [retry, second].map((r) => verify(TEST_SECRET, r));
-      const sub = (payloads[0] as { subscriptionId: string }).subscriptionId;
-      expect(sub).toMatch(/^sub_/);
+      const payloads = [retry, second].map((r) => verify(sub.secret, r));
       expect(payloads).toEqual([
-        { id: first.headers['webhook-id'], subscriptionId: sub, events: events.slice(0, 2) },
-        { id: second.headers['webhook-id'], subscriptionId: sub, events: events.slice(2) },
+        { id: first.headers['webhook-id'], subscriptionId: sub.id, events: events.slice(0, 2) },
+        { id: second.headers['webhook-id'], subscriptionId: sub.id, events: events.slice(2) },
       ]);
     });
 
     it('a body altered on the way, or another secret, fails verification', async () => {
-      const handle = await subscribe({});
-      await enqueueAll(handle, makeEvents(1, 'tamper'));
+      const sub = await subscribe({});
+      await h.publish(makeEvents(1, 'tamper'));
       await receiver.waitFor((r) => r.length >= 1);
       const req = receiver.requests[0]!;
-      expect(() => verify(TEST_SECRET, req)).not.toThrow();
-      expect(() => verify(TEST_SECRET, { ...req, body: req.body.replace('"n":0', '"n":1') })).toThrow(
+      expect(() => verify(sub.secret, req)).not.toThrow();
+      expect(() => verify(sub.secret, { ...req, body: req.body.replace('"n":0', '"n":1') })).toThrow(
         WebhookVerificationError,
       );
       verifyFails(generateSecret(), req);
@@ -192,26 +149,22 @@ describe('deliveries on the dev server: formats and signatures', () => {
 
   describe('secret rotation', () => {
     it('after a rotation both the old and the new secret verify, the new one signed first', async () => {
-      const handle = await subscribe({});
-      await enqueueAll(handle, makeEvents(1, 'before'));
+      const sub = await subscribe({});
+      await h.publish(makeEvents(1, 'before'));
       await receiver.waitFor((r) => r.length >= 1);
       const before = receiver.requests[0]!;
       expect(signatures(before)).toHaveLength(1);
 
-      const newSecret = generateSecret();
-      const rotated = await handle.executeUpdate(rotateSecretUpdate, {
-        args: [{ secret: newSecret, at: new Date().toISOString() }],
-      });
-      expect(rotated).toEqual({ secret: newSecret });
-      const secrets = await handle.query(secretsQuery);
-      expect(secrets.map((s) => s.secret)).toEqual([newSecret, TEST_SECRET]);
+      const newSecret = await h.core.subscriptions.rotateSecret(h.tenant, sub.id);
+      const secrets = (await h.store.subscriptions.forDelivery(sub.id, new Date()))!.secrets;
+      expect(secrets.map((s) => s.secret)).toEqual([newSecret, sub.secret]);
       expect(secrets[0]!.expiresAt).toBeNull();
       // The old one signs on for 24 h.
       const overlapHours = (Date.parse(secrets[1]!.expiresAt!) - Date.now()) / 3_600_000;
       expect(overlapHours).toBeGreaterThan(23.9);
       expect(overlapHours).toBeLessThanOrEqual(24);
 
-      await enqueueAll(handle, makeEvents(2, 'after'));
+      await h.publish(makeEvents(2, 'after'));
       await receiver.waitFor(() => receiver.eventIds().length >= 3);
       const after = receiver.requests.slice(1);
       expect(after.length).toBeGreaterThanOrEqual(1);
@@ -220,7 +173,7 @@ describe('deliveries on the dev server: formats and signatures', () => {
         expect(signatures(req)).toHaveLength(2);
         expect(current).not.toBe(old);
         expect(() => verify(newSecret, req)).not.toThrow();
-        expect(() => verify(TEST_SECRET, req)).not.toThrow();
+        expect(() => verify(sub.secret, req)).not.toThrow();
         // The first signature is the new secret's: a receiver that already switched needs no other.
         expect(() =>
           verify(newSecret, { ...req, headers: { ...req.headers, 'webhook-signature': current } }),
@@ -233,30 +186,31 @@ describe('deliveries on the dev server: formats and signatures', () => {
 
     it('an old secret whose overlap has ended no longer signs', async () => {
       const newSecret = generateSecret();
-      const handle = await subscribeWithSecrets([
+      const oldSecret = generateSecret();
+      const sub = await subscribeWithSecrets([
         { secret: newSecret, expiresAt: null },
-        { secret: TEST_SECRET, expiresAt: new Date(Date.now() - 60_000).toISOString() },
+        { secret: oldSecret, expiresAt: new Date(Date.now() - 60_000).toISOString() },
       ]);
-      await enqueueAll(handle, makeEvents(2, 'expired'));
+      await h.publish(makeEvents(2, 'expired'));
       await receiver.waitFor(() => receiver.eventIds().length >= 2);
       for (const req of receiver.requests) {
         expect(signatures(req)).toHaveLength(1);
         expect(() => verify(newSecret, req)).not.toThrow();
-        verifyFails(TEST_SECRET, req);
+        verifyFails(oldSecret, req);
       }
     });
   });
 
   describe('cloudevents', () => {
     it('a batch parses with the cloudevents package, every attribute carried', async () => {
-      const handle = await subscribe({ format: 'cloudevents', maxBatchSize: 10 });
+      const sub = await subscribe({ format: 'cloudevents', maxBatchSize: 10 });
       const events = richEvents('ce');
-      await enqueueAll(handle, events);
+      await h.publish(events);
       await receiver.waitFor((r) => r.flatMap((req) => JSON.parse(req.body) as unknown[]).length >= 3);
       const all = receiver.requests;
       for (const req of all) {
         expect(req.headers['content-type']).toBe('application/cloudevents-batch+json');
-        expect(() => verify(TEST_SECRET, req)).not.toThrow();
+        expect(() => verify(sub.secret, req)).not.toThrow();
       }
       const parsed = all.flatMap((req) => {
         const got = HTTP.toEvent({ headers: req.headers, body: req.body });
@@ -282,9 +236,9 @@ describe('deliveries on the dev server: formats and signatures', () => {
     });
 
     it('a free-form producer source is sent as a URI-reference, so the batch still parses', async () => {
-      const handle = await subscribe({ format: 'cloudevents', maxBatchSize: 10 });
+      const sub = await subscribe({ format: 'cloudevents', maxBatchSize: 10 });
       const [first, second] = makeEvents(2, 'src');
-      await enqueueAll(handle, [
+      await h.publish([
         { ...first!, source: 'Billing Service: eu' },
         { ...second!, source: 'https://shop.example/api' },
       ]);
@@ -298,14 +252,14 @@ describe('deliveries on the dev server: formats and signatures', () => {
     });
 
     it('with maxBatchSize 1, each delivery is one structured-mode event', async () => {
-      const handle = await subscribe({ format: 'cloudevents', maxBatchSize: 1 });
+      const sub = await subscribe({ format: 'cloudevents', maxBatchSize: 1 });
       const events = richEvents('ces');
-      await enqueueAll(handle, events);
+      await h.publish(events);
       await receiver.waitFor((r) => r.length >= 3);
       expect(receiver.requests).toHaveLength(3);
       receiver.requests.forEach((req, i) => {
         expect(req.headers['content-type']).toBe('application/cloudevents+json');
-        expect(() => verify(TEST_SECRET, req)).not.toThrow();
+        expect(() => verify(sub.secret, req)).not.toThrow();
         const got = HTTP.toEvent({ headers: req.headers, body: req.body });
         expect(Array.isArray(got)).toBe(false);
         const event = got as CloudEvent<unknown>;
@@ -319,15 +273,16 @@ describe('deliveries on the dev server: formats and signatures', () => {
   describe('chat formats', () => {
     it('slack and googlechat get {"text": …} naming the types; teams gets an Adaptive Card message', async () => {
       const events = richEvents('chat');
+      const secrets = new Map<string, string>();
       for (const format of ['slack', 'googlechat', 'teams'] as const) {
-        const handle = await subscribe({ format, url: `${receiver.url}?format=${format}` });
-        await enqueueAll(handle, events);
+        secrets.set(format, (await subscribe({ format, url: `${receiver.url}?format=${format}` })).secret);
       }
+      await h.publish(events);
       await receiver.waitFor((r) => r.length >= 3);
       const byFormat = (format: string) => {
         const req = receiver.requests.find((r) => r.path.endsWith(`format=${format}`))!;
         expect(req.headers['content-type']).toBe('application/json');
-        expect(() => verify(TEST_SECRET, req)).not.toThrow();
+        expect(() => verify(secrets.get(format)!, req)).not.toThrow();
         return JSON.parse(req.body) as Record<string, unknown>;
       };
 
@@ -368,15 +323,24 @@ describe('deliveries on the dev server: formats and signatures', () => {
         'Content-Type': 'text/plain',
         'WebHook-Request-Origin': 'evil.example',
       };
-      const validated = await subscribe({
-        requireValidation: true,
-        status: 'active',
-        headers: staticHeaders,
-        url: `${receiver.url}?validated=1`,
-      });
+      // A subscription that passed its handshake (activated in the store before its workflow starts).
+      const validated = await h.subscribe(
+        { requireValidation: true, headers: staticHeaders, url: `${receiver.url}?validated=1` },
+        { start: false },
+      );
+      const handshake = await h.store.subscriptions.currentHandshake(validated.id);
+      await h.store.subscriptions.transition(
+        validated.id,
+        'pending_validation',
+        'active',
+        new Date(),
+        handshake!.handshake.id,
+      );
+      await h.core.subscribers.start(validated.id);
       const plain = await subscribe({ headers: staticHeaders, url: `${receiver.url}?validated=0` });
-      await enqueueAll(validated, makeEvents(1, 'v'));
-      await enqueueAll(plain, makeEvents(1, 'p'));
+      const secretOf = (req: ReceivedRequest) =>
+        (req.path.endsWith('validated=1') ? validated : plain).secret;
+      await h.publish(makeEvents(1, 'v'));
       await receiver.waitFor((r) => r.length >= 2);
 
       for (const req of receiver.requests) {
@@ -387,7 +351,7 @@ describe('deliveries on the dev server: formats and signatures', () => {
         expect(req.headers['user-agent']).toBe('hookline/test');
         expect(req.headers['content-type']).toBe('application/json');
         expect(signatures(req)).toHaveLength(1);
-        expect(() => verify(TEST_SECRET, req)).not.toThrow();
+        expect(() => verify(secretOf(req), req)).not.toThrow();
       }
       const validatedReq = receiver.requests.find((r) => r.path.endsWith('validated=1'))!;
       const plainReq = receiver.requests.find((r) => r.path.endsWith('validated=0'))!;
@@ -398,17 +362,19 @@ describe('deliveries on the dev server: formats and signatures', () => {
 
   describe('answers and settings that must not stop deliveries', () => {
     it('a static header undici cannot send (keep-alive, upgrade, expect) is left out; the delivery goes', async () => {
-      const handle = await subscribe({
+      const sub = await subscribe({
         headers: { 'Keep-Alive': 'timeout=5', Upgrade: 'h2c', Expect: '100-continue', 'X-Kept': 'yes' },
       });
-      await enqueueAll(handle, makeEvents(1, 'hop'));
+      await h.publish(makeEvents(1, 'hop'));
       await receiver.waitFor((r) => r.length >= 1, 10_000);
       const req = receiver.requests[0]!;
       expect(req.headers['x-kept']).toBe('yes');
       expect(req.headers.upgrade).toBeUndefined();
       expect(req.headers.expect).toBeUndefined();
-      expect(() => verify(TEST_SECRET, req)).not.toThrow();
-      await waitUntil(async () => (await handle.query(deliveriesQuery, 10))[0]?.statusCode === 200);
+      expect(() => verify(sub.secret, req)).not.toThrow();
+      await waitUntil(
+        async () => (await h.store.attempts.page(sub.id, { limit: 10 })).data[0]?.statusCode === 200,
+      );
     });
 
     it('an absurd Retry-After is capped: the worker survives and keeps delivering for others', async () => {
@@ -417,21 +383,21 @@ describe('deliveries on the dev server: formats and signatures', () => {
           ? { status: 503, headers: { 'retry-after': '9'.repeat(400) } }
           : { status: 200 },
       );
-      const absurd = await subscribe({ url: `${receiver.url}?absurd=1` });
-      await enqueueAll(absurd, makeEvents(1, 'absurd'));
+      const absurd = await subscribe({ url: `${receiver.url}?absurd=1`, eventTypes: ['absurd.*'] });
+      await h.publish(makeEvents(1, 'absurd').map((e) => ({ ...e, type: 'absurd.x' })));
       await receiver.waitFor((r) => r.length >= 1, 10_000);
-      await waitUntil(async () => (await absurd.query(deliveriesQuery, 10)).length >= 1);
-      expect((await absurd.query(deliveriesQuery, 10))[0]).toMatchObject({
-        attempt: 1,
-        statusCode: 503,
-        errorClass: 'status',
-      });
-      expect(worker.isPolling()).toBe(true);
+      const attempts = async () => (await h.store.attempts.page(absurd.id, { limit: 10 })).data;
+      await waitUntil(async () => (await attempts()).length >= 1);
+      expect((await attempts())[0]).toMatchObject({ attempt: 1, statusCode: 503, errorClass: 'status' });
+      expect(h.worker.isPolling()).toBe(true);
       // Retry-After is honoured, cut to 24 h: no second attempt soon.
-      expect((await absurd.query(queueQuery)).data[0]).toMatchObject({ status: 'delivering', attempts: 1 });
+      expect((await h.core.subscriptions.queue(h.tenant, absurd.id)).data[0]).toMatchObject({
+        status: 'delivering',
+        attempts: 1,
+      });
 
-      const other = await subscribe({ url: `${receiver.url}?absurd=0` });
-      await enqueueAll(other, makeEvents(1, 'other'));
+      await subscribe({ url: `${receiver.url}?absurd=0`, eventTypes: ['other.*'] });
+      await h.publish(makeEvents(1, 'other').map((e) => ({ ...e, type: 'other.x' })));
       await receiver.waitFor((r) => r.some((q) => q.path.endsWith('absurd=0')), 10_000);
       expect(receiver.requests.filter((q) => q.path.endsWith('absurd=1'))).toHaveLength(1);
     });
@@ -439,13 +405,13 @@ describe('deliveries on the dev server: formats and signatures', () => {
 
   describe('rate limit', () => {
     it('rateLimitPerSecond 2 spaces requests >= 500 ms apart, across a worker restart too', async () => {
-      const handle = await subscribe({ maxBatchSize: 1, rateLimitPerSecond: 2 });
+      const sub = await subscribe({ maxBatchSize: 1, rateLimitPerSecond: 2 });
       const events = makeEvents(8, 'rl');
-      await enqueueAll(handle, events);
+      await h.publish(events);
       await receiver.waitFor((r) => r.length >= 4, 30_000);
-      await worker.stop();
+      await h.stopWorker();
       const stoppedAfter = receiver.requests.length;
-      worker = await startTestWorker(taskQueue);
+      await h.restartWorker();
       await receiver.waitFor(() => new Set(receiver.eventIds()).size >= events.length, 60_000);
 
       expect(stoppedAfter).toBeLessThan(receiver.requests.length);
@@ -456,11 +422,3 @@ describe('deliveries on the dev server: formats and signatures', () => {
     });
   });
 });
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

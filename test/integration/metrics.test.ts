@@ -84,7 +84,6 @@ describe('GET /metrics on the running service', () => {
 
   it('counts events published through the ingress signal for their tenant', async () => {
     const tenant = app.tenants.globex;
-    await app.subscriptions.ensureTenant(tenant); // as start-up does for every tenant of API_KEYS
     const before = v(await scrape(metricsUrl), 'hookline_events_published_total', { tenant });
     await app.client.workflow.getHandle(`hookline-ingress-${tenant}`).signal('publish', {
       events: [

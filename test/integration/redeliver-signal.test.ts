@@ -1,11 +1,8 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { deadLettersQuery, entryStatusQuery } from '../../src/workflows/messages';
-import type { subscriberWorkflow } from '../../src/workflows/subscriber';
-import type { WorkerHandle } from '../../src/worker';
+import type { Subscription } from '../../src/domain/types';
 import { TestReceiver, type ReceivedRequest } from '../support/receiver';
-import { enqueueAll, makeEvents, makeSubscription, startSubscriber } from '../support/subscriber';
-import { createTimeSkippingEnv, startTestWorker, uniqueTaskQueue } from '../support/temporal';
+import { makeEvents, startSubscriberHarness, type SubscriberHarness } from '../support/subscriber';
+import { createTimeSkippingEnv } from '../support/temporal';
 
 const DAY = 24 * 3_600_000;
 
@@ -18,17 +15,20 @@ const bodyIds = (r: ReceivedRequest) =>
  */
 describe('the redeliver signal, sent by name with JSON input as the Web UI does', () => {
   let env: TestWorkflowEnvironment;
-  let worker: WorkerHandle;
+  let h: SubscriberHarness;
   let receiver: TestReceiver;
-  const taskQueue = uniqueTaskQueue('redeliver');
 
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
-    worker = await startTestWorker(taskQueue, { connection: env.nativeConnection, address: undefined });
+    h = await startSubscriberHarness({
+      client: env.client,
+      connection: env.nativeConnection,
+      timeSkipping: true,
+    });
     receiver = await TestReceiver.start();
   });
   afterAll(async () => {
-    await worker?.stop();
+    await h?.stop();
     await receiver?.close();
     await env?.teardown();
   });
@@ -38,16 +38,18 @@ describe('the redeliver signal, sent by name with JSON input as the Web UI does'
     const sinceStart = new Date(start).toISOString();
     const ok: ReceivedRequest[] = [];
     const deadWhenRecovered: string[] = [];
-    const started: { handle?: WorkflowHandle<typeof subscriberWorkflow> } = {};
+    let sub: Subscription | null = null;
+    const deadIds = async () =>
+      (await h.store.queues.deadLetters(sub!.id, Date.now())).map((d) => d.event.id);
 
     // Down for 8 days: the first batch (3 events) dies at 7 days, the next one waits until day 8.
     receiver.respond(async (req) => {
       if ((await env.currentTimeMs()) - start < 8 * DAY) return { status: 503 };
       ok.push(req);
-      const handle = started.handle!;
+      const handle = h.handle(sub!);
       // Each signal goes before the answer, so it lands while that batch is still in flight.
       if (ok.length === 1) {
-        deadWhenRecovered.push(...(await handle.query(deadLettersQuery)).map((d) => d.event.id));
+        deadWhenRecovered.push(...(await deadIds()));
         // Listed out of order, on purpose: the queue keeps the original order anyway.
         await handle.signal('redeliver', { eventIds: ['doomed-000002', 'doomed-000000'] });
       } else if (ok.length === 2) {
@@ -58,21 +60,17 @@ describe('the redeliver signal, sent by name with JSON input as the Web UI does'
       return { status: 200 };
     });
 
-    const handle = (started.handle = await startSubscriber(
-      env.client,
-      taskQueue,
-      makeSubscription({ url: receiver.url, maxBatchSize: 3 }),
-      { timeSkipping: true },
-    ));
-    await enqueueAll(handle, makeEvents(3, 'doomed'));
-    await enqueueAll(handle, makeEvents(1, 'next'));
-    await handle.result();
+    sub = await h.subscribe({ url: receiver.url, maxBatchSize: 3 });
+    await h.publish(makeEvents(3, 'doomed'));
+    await h.publish(makeEvents(1, 'next'));
+    await h.handle(sub).result();
 
     expect(deadWhenRecovered).toEqual(['doomed-000000', 'doomed-000001', 'doomed-000002']);
     expect(ok.map(bodyIds)).toEqual([['next-000000'], ['doomed-000000', 'doomed-000002'], ['doomed-000001']]);
-    expect(await handle.query(deadLettersQuery)).toEqual([]);
+    expect(await deadIds()).toEqual([]);
     for (const id of ['doomed-000000', 'doomed-000001', 'doomed-000002']) {
-      expect(await handle.query(entryStatusQuery, id)).toMatchObject({ status: 'delivered' });
+      const event = await h.store.events.get(h.tenant, id, Date.now());
+      expect(await h.store.queues.entry(sub.id, event!.pk, id)).toMatchObject({ status: 'delivered' });
     }
   });
 });

@@ -107,13 +107,22 @@ describe('listing subscriber workflows by search attribute', () => {
     expect(await (await handle.describe()).staticSummary()).toBe(`${other.url}/orders · order.*`);
 
     const events = (await handle.fetchHistory()).events ?? [];
-    const scheduled = events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+    const scheduled = events.filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+        e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverBatch',
+    );
     expect(scheduled).toHaveLength(1);
     const summary = defaultPayloadConverter.fromPayload<string>(scheduled[0]!.userMetadata!.summary!);
     const msgId = String(other.requests[0]!.headers['webhook-id']);
     expect(summary).toBe(`${msgId} · 1 events · attempt 1`);
     // The summary is fixed when the attempt is scheduled; its status code is in the activity's result…
-    const completed = events.find((e) => e.activityTaskCompletedEventAttributes);
+    const deliverEventId = scheduled[0]!.eventId;
+    const completed = events.find(
+      (e) =>
+        e.activityTaskCompletedEventAttributes &&
+        String(e.activityTaskCompletedEventAttributes.scheduledEventId) === String(deliverEventId),
+    );
     const result = defaultPayloadConverter.fromPayload<{ statusCode: number }>(
       completed!.activityTaskCompletedEventAttributes!.result!.payloads![0]!,
     );
@@ -127,5 +136,14 @@ describe('listing subscriber workflows by search attribute', () => {
     const goneMeta = await gone.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(goneMeta.currentDetails).toMatch(/^\*\*disabled\*\*/);
     expect(goneMeta.currentDetails).toMatch(/last: 410/);
+  });
+
+  it('a deleted subscription is listed as deleted, never as active', async () => {
+    expect(
+      (await app.call('DELETE', `/v1/subscriptions/${ids.globexRefunds}`, { as: 'globex' })).status,
+    ).toBe(204);
+    const deleted = workflowIdsOf('globexRefunds');
+    expect(await listUntil(`${tenant('globex')} AND HooklineStatus = "deleted"`, deleted)).toEqual(deleted);
+    expect(await listUntil(`${tenant('globex')} AND HooklineStatus = "active"`, [])).toEqual([]);
   });
 });

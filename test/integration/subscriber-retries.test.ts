@@ -1,26 +1,17 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { HooklineEvent, Subscription } from '../../src/domain/types';
-import {
-  deadLettersQuery,
-  deleteSignal,
-  deliveriesQuery,
-  entryStatusQuery,
-} from '../../src/workflows/messages';
-import type { subscriberWorkflow } from '../../src/workflows/subscriber';
-import type { WorkerHandle } from '../../src/worker';
+import type { Subscription } from '../../src/domain/types';
 import { TestReceiver, type ReceivedRequest } from '../support/receiver';
-import { enqueueAll, makeEvents, makeSubscription, startSubscriber } from '../support/subscriber';
-import { createTimeSkippingEnv, startTestWorker, uniqueTaskQueue } from '../support/temporal';
+import { makeEvents, startSubscriberHarness, type SubscriberHarness } from '../support/subscriber';
+import { createTimeSkippingEnv } from '../support/temporal';
+import type { HooklineEvent } from '../../src/domain/types';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 describe('retries over days, on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
-  let worker: WorkerHandle;
+  let h: SubscriberHarness;
   let receiver: TestReceiver;
-  let taskQueue: string;
 
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
@@ -29,12 +20,15 @@ describe('retries over days, on the time-skipping server', () => {
     await env?.teardown();
   });
   beforeEach(async () => {
-    taskQueue = uniqueTaskQueue('retry');
-    worker = await startTestWorker(taskQueue, { connection: env.nativeConnection, address: undefined });
+    h = await startSubscriberHarness({
+      client: env.client,
+      connection: env.nativeConnection,
+      timeSkipping: true,
+    });
     receiver = await TestReceiver.start();
   });
   afterEach(async () => {
-    await worker.stop();
+    await h.stop();
     await receiver.close();
   });
 
@@ -42,7 +36,7 @@ describe('retries over days, on the time-skipping server', () => {
     (JSON.parse(r.body) as { events: { id: string }[] }).events.map((e) => e.id);
 
   /**
-   * Starts a subscriber whose endpoint answers `status(ms since the start, in workflow time)`, queues
+   * Starts a subscriber whose endpoint answers `status(ms since the start, in workflow time)`, publishes
    * `batches`, and runs until `done` holds over the requests answered 2xx; the subscription is deleted
    * with that last answer. Waiting on the workflow's result is what lets the test server skip time.
    */
@@ -54,29 +48,29 @@ describe('retries over days, on the time-skipping server', () => {
   }) {
     const start = await env.currentTimeMs();
     const ok: ReceivedRequest[] = [];
-    const started: { handle?: WorkflowHandle<typeof subscriberWorkflow> } = {};
+    let sub: Subscription | null = null;
     receiver.respond(async (req) => {
       const status = opts.status((await env.currentTimeMs()) - start);
       if (status < 300) {
         ok.push(req);
         // Before answering: once the workflow is idle, the server skips straight to its timeout.
-        if (opts.done(ok)) await started.handle!.signal(deleteSignal);
+        if (opts.done(ok)) await h.handle(sub!).signal('delete');
       }
       return { status };
     });
-    const handle = (started.handle = await startSubscriber(
-      env.client,
-      taskQueue,
-      makeSubscription({ url: receiver.url, ...opts.subscription }),
-      { timeSkipping: true },
-    ));
-    for (const batch of opts.batches) await enqueueAll(handle, batch);
-    await handle.result();
-    return { handle, ok, start };
+    sub = await h.subscribe({ url: receiver.url, ...opts.subscription });
+    for (const batch of opts.batches) await h.publish(batch);
+    await h.handle(sub).result();
+    return { sub, ok, start };
   }
+  /** The store's view of an entry: the subscription is deleted by then, so read it by id. */
+  const entryStatus = async (subId: string, eventId: string) => {
+    const event = await h.store.events.get(h.tenant, eventId, Date.now());
+    return h.store.queues.entry(subId, event!.pk, eventId);
+  };
 
   it('an endpoint down for 6 days gets the batch with the same webhook-id, then later events in order', async () => {
-    const { handle, ok } = await scenario({
+    const { sub, ok } = await scenario({
       status: (elapsed) => (elapsed < 6 * DAY ? 500 : 200),
       subscription: { maxBatchSize: 3 },
       batches: [makeEvents(3, 'first'), makeEvents(4, 'later')],
@@ -96,18 +90,19 @@ describe('retries over days, on the time-skipping server', () => {
       'later-000002',
       'later-000003',
     ]);
-    expect(await handle.query(deadLettersQuery)).toEqual([]);
+    expect(await h.store.queues.deadLetters(sub.id, Date.now())).toEqual([]);
   });
 
   it('an endpoint down for 8 days: the batch is dead-lettered at 7 days and the next batch is delivered', async () => {
-    const { handle, ok, start } = await scenario({
+    const { sub, ok, start } = await scenario({
       status: (elapsed) => (elapsed < 8 * DAY ? 503 : 200),
       subscription: { maxBatchSize: 2 },
       batches: [makeEvents(2, 'doomed'), makeEvents(2, 'next')],
       done: (ok) => ok.length >= 1,
     });
 
-    const dead = await handle.query(deadLettersQuery);
+    // Dead letters are kept 7 days after they died, by the store's clock (real time here).
+    const dead = await h.store.queues.deadLetters(sub.id, Date.now());
     expect(dead.map((d) => d.event.id)).toEqual(['doomed-000000', 'doomed-000001']);
     expect(dead[0]!.lastStatusCode).toBe(503);
     const deadAfter = Date.parse(dead[0]!.deadAt) - start;
@@ -115,19 +110,19 @@ describe('retries over days, on the time-skipping server', () => {
     expect(deadAfter).toBeLessThan(7 * DAY + HOUR);
     expect(ok.flatMap(bodyIds)).toEqual(['next-000000', 'next-000001']);
     expect(ok[0]!.headers['webhook-id']).not.toBe(dead[0]!.msgId);
-    expect(await handle.query(entryStatusQuery, 'doomed-000000')).toMatchObject({ status: 'dead' });
-    expect(await handle.query(entryStatusQuery, 'next-000001')).toMatchObject({ status: 'delivered' });
+    expect(await entryStatus(sub.id, 'doomed-000000')).toMatchObject({ status: 'dead' });
+    expect(await entryStatus(sub.id, 'next-000001')).toMatchObject({ status: 'delivered' });
   });
 
   it('spaces the attempts 1, 2, 4 … seconds apart, then hourly', async () => {
-    const { handle } = await scenario({
+    const { sub } = await scenario({
       status: (elapsed) => (elapsed < 5 * HOUR ? 500 : 200),
       subscription: {},
       batches: [makeEvents(1, 'sched')],
       done: (ok) => ok.length >= 1,
     });
 
-    const attempts = (await handle.query(deliveriesQuery, 100)).reverse();
+    const attempts = (await h.store.attempts.page(sub.id, { limit: 100 })).data.reverse();
     const gapsSeconds = attempts
       .slice(1)
       .map((a, i) => (Date.parse(a.at) - Date.parse(attempts[i]!.at)) / 1000);

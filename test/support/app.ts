@@ -2,12 +2,15 @@ import type { LookupFunction } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { startServer, type RunningServer } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
+import type { Logger } from '../../src/logger';
 import type { Metrics } from '../../src/metrics';
 import { createTargetGuard, parseAllowedNetworks, type HostLookup } from '../../src/net/ssrf';
 import { activityDeps, createCore, startBackground, type Core } from '../../src/service';
 import { openStore, type Store } from '../../src/store';
 import { createPayloadCodec, dataConverterFor } from '../../src/temporal/codec';
 import type { WorkerHandle } from '../../src/worker';
+import { targetsStack } from './stack';
+import { startStackApp } from './stack-app';
 import { freshDatabase, type TestDialect } from './store';
 import { devServerAddress, startTestWorker, testLogger, uniqueTaskQueue } from './temporal';
 
@@ -24,12 +27,18 @@ export function testDialect(): TestDialect {
 }
 
 export interface TestApp {
+  /** An API's base URL (against the stack: the first API process's). */
   url: string;
+  /** Every API's base URL: one in process, two against the stack (`call` takes turns). */
+  urls: string[];
   /** Tenant names of this app (unique per app: its workflows live on the app's own task queue). */
   tenants: Record<keyof typeof KEYS, string>;
   config: Config;
+  /** A client of the app's Temporal (signals to hookline-ingress-<tenant>, describe, queries). */
   client: Client;
+  /** The app's store (against the stack: one more connection to the database its processes use). */
   store: Store;
+  /** In process only: against the stack these throw, saying so. */
   core: Core;
   server: RunningServer;
   worker: WorkerHandle;
@@ -52,6 +61,8 @@ export interface TestApp {
  * The real app on a free port, against the shared dev server and a fresh store (SQLite, or PostgreSQL
  * with HOOKLINE_TEST_DATABASE=postgres), with its own task queue and a real worker; two tenants (acme,
  * globex) and loopback targets allowed so receivers can run on 127.0.0.1.
+ * With HOOKLINE_TEST_TARGET=stack (`npm run test:stack`) the same app runs as two API and two worker
+ * processes on the stack's Temporal server and PostgreSQL instead (test/support/stack-app.ts).
  */
 export async function startTestApp(
   env: Record<string, string> = {},
@@ -66,8 +77,18 @@ export async function startTestApp(
     tenants?: Record<keyof typeof KEYS, string>;
     /** Test hook of the publisher (see PublisherOptions.afterCommit). */
     afterCommit?: () => void;
+    /**
+     * Where the app logs (default: the silent test logger). Against the stack: every JSON line the
+     * app's processes print is logged here again, at its own level.
+     */
+    logger?: Logger;
   } = {},
 ): Promise<TestApp> {
+  if (targetsStack()) {
+    const inProcessOptions = (['metrics', 'resolver', 'afterCommit'] as const).filter((o) => opts[o]);
+    return startStackApp(env, KEYS, { tenants: opts.tenants, logger: opts.logger, inProcessOptions });
+  }
+  const logger = opts.logger ?? testLogger;
   const taskQueue = uniqueTaskQueue('api');
   const suffix = `${process.pid}-${++apps}-${Date.now() % 100000}`;
   const tenants = opts.tenants ?? { acme: `acme-${suffix}`, globex: `globex-${suffix}` };
@@ -94,28 +115,28 @@ export async function startTestApp(
   const dataConverter = dataConverterFor(createPayloadCodec(config.encryption));
   const client = new Client({ connection, workflow: { queryRejectCondition: 'NOT_OPEN' }, dataConverter });
   const allowed = parseAllowedNetworks(config.allowedTargetNetworks);
+  const logger = opts.logger ?? testLogger;
   const core = createCore({
     config,
     client,
     store,
-    logger: testLogger,
+    logger,
     guard: createTargetGuard({ allowed, lookup: opts.resolver?.host }),
     afterCommit: opts.afterCommit,
   });
   const worker = await startTestWorker(
     taskQueue,
-    (http) =>
-      activityDeps(core, { config, http, logger: testLogger, metrics: opts.metrics, version: 'test' }),
+    (http) => activityDeps(core, { config, http, logger, metrics: opts.metrics, version: 'test' }),
     { dataConverter, maxCachedWorkflows: config.workerMaxCachedWorkflows ?? undefined },
     opts.resolver ? { allowed, lookup: opts.resolver } : {},
   );
-  const background = startBackground(core, { config, logger: testLogger });
+  const background = startBackground(core, { config, logger });
   for (const tenant of Object.values(tenants)) await core.subscribers.startIngress(tenant);
   if (opts.metrics) opts.metrics.observeBacklog(() => store.queues.backlogs());
   const server = await startServer({
     config,
     client,
-    logger: testLogger,
+    logger,
     apiKeys: config.apiKeys!,
     store,
     subscribers: core.subscribers,
@@ -127,6 +148,7 @@ export async function startTestApp(
   });
   return {
     url: server.url,
+    urls: [server.url],
     tenants,
     config,
     client,

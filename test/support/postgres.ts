@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -17,7 +17,8 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-function binDir(): string | null {
+/** The newest installed PostgreSQL's bin dir (Debian: /usr/lib/postgresql/<major>/bin); null if none. */
+export function postgresBinDir(): string | null {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return null;
   const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
@@ -32,7 +33,7 @@ function asPostgresUser(bin: string, args: string[]): { command: string; args: s
 }
 
 export async function startTestPostgres(port: number): Promise<TestPostgres> {
-  const bin = binDir();
+  const bin = postgresBinDir();
   if (!bin) {
     throw new Error(
       "PostgreSQL is needed by the tests: install Debian's package (apt-get install -y postgresql) or set TEST_DATABASE_URL",
@@ -98,12 +99,27 @@ export async function startTestPostgres(port: number): Promise<TestPostgres> {
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGINT'); // fast shutdown
+        // Fast shutdown is SIGINT to the postmaster. As root the child is runuser, which blocks
+        // SIGINT (it forwards only SIGTERM): signalled itself it ignores it, and the teardown
+        // waited for ever. So the postmaster gets it, by the pid in its postmaster.pid.
+        const postmaster = root ? postmasterPid(data) : null;
+        if (postmaster) process.kill(postmaster, 'SIGINT');
+        else child.kill('SIGINT');
         await exited;
       }
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The postmaster's pid, from the first line of `<data>/postmaster.pid`; null while there is none. */
+function postmasterPid(data: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A fresh, empty database on the test server; its URL. */

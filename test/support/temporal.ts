@@ -72,11 +72,12 @@ export async function startTestWorker(
     ...overrides,
     deps: deps(http),
   });
+  let stopped: Promise<void> | null = null;
   return {
     ...handle,
-    async stop() {
-      await handle.stop();
-      await http.close();
+    stop() {
+      stopped ??= handle.stop().then(() => http.close());
+      return stopped;
     },
   };
 }
