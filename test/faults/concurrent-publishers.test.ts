@@ -5,7 +5,7 @@
  * late would skip it, a loss the ledger reports. Each producer is sequential, so its own order is a
  * publish order every subscription must keep; between producers no order is promised.
  */
-import { startFaultCase, type FaultCase } from './support/harness';
+import { startFaultCase, type FaultCase, type FaultProcess } from './support/harness';
 
 const PRODUCERS = 20;
 const EVENTS_EACH = 500;
@@ -29,7 +29,7 @@ describe(`${PRODUCERS} concurrent producers × ${EVENTS_EACH} events on PostgreS
     const { ledger, receiver } = fc;
     receiver.behave = () => ({ kind: 'answer', status: 200 });
     await fc.start('worker');
-    const apis = [];
+    const apis: FaultProcess[] = [];
     for (let i = 0; i < APIS; i++) apis.push(await fc.start('api'));
     await fc.subscribe('/twenty', { maxBatchSize: 20 });
     await fc.subscribe('/fifty', { maxBatchSize: 50 });

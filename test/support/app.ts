@@ -115,7 +115,6 @@ export async function startTestApp(
   const dataConverter = dataConverterFor(createPayloadCodec(config.encryption));
   const client = new Client({ connection, workflow: { queryRejectCondition: 'NOT_OPEN' }, dataConverter });
   const allowed = parseAllowedNetworks(config.allowedTargetNetworks);
-  const logger = opts.logger ?? testLogger;
   const core = createCore({
     config,
     client,
