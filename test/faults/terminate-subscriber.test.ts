@@ -8,11 +8,12 @@ import type { Client } from '@temporalio/client';
 import { subscriberWorkflowId } from '../../src/workflows/ids';
 import { sleep, until } from './support/env';
 import { startFaultCase, type FaultCase } from './support/harness';
+import { logTimes } from './support/service';
 
 /** ms between the reconciler's scans in the backlog case. */
 const RECONCILE_MS = 2_000;
-/** ms the reconciler may take to notice: two scans, the list query and the start, on a loaded machine. */
-const NOTICE_LIMIT_MS = 3 * RECONCILE_MS + 10_000;
+/** ms to wait for the new run before giving up: a bound of the wait, not a claim (it is reported). */
+const NEW_RUN_WAIT_MS = 120_000;
 
 /** The run id of the workflow's current run once it is running and is not `oldRunId`. */
 async function newRun(client: Client, workflowId: string, oldRunId: string): Promise<string | null> {
@@ -39,56 +40,80 @@ describe('a subscriber workflow terminated from outside', () => {
     fc = null;
   });
 
-  it('with a backlog behind a failing endpoint: the reconciler starts it again and the backlog drains in order', async () => {
+  it('with a backlog behind a failing endpoint: the reconciler starts it again, it resumes at the first undelivered entry, and everything drains in order', async () => {
     const c = (fc = await startFaultCase({
       name: 'terminate-backlog',
       service: { kind: 'processes' },
       env: { RECONCILE_INTERVAL_MS: String(RECONCILE_MS) },
     }));
     const { ledger, receiver } = c;
-    let sick = true;
+    let sick = false;
+    // Retry-After: 1 keeps the back-off at 1 s, so the failing batch is tried often.
     receiver.behave = (post) =>
-      sick && post.path === '/sick' ? { kind: 'answer', status: 503 } : { kind: 'answer', status: 200 };
+      sick && post.path === '/sick'
+        ? { kind: 'answer', status: 503, headers: { 'retry-after': '1' } }
+        : { kind: 'answer', status: 200 };
     const service = await c.start('all');
     const sickId = await c.subscribe('/sick', { maxBatchSize: 10 });
     await c.subscribe('/healthy', { maxBatchSize: 10 });
-    c.producer({ prefix: 'tb', batchSize: 5, ratePerSecond: 20 });
+    const producer = c.producer({ prefix: 'tb', batchSize: 5, ratePerSecond: 20 });
+    const sickPosts = () => receiver.posts.filter((p) => p.path === '/sick');
 
+    // Some of /sick delivered first, so "the first undelivered entry" is not simply the first one.
+    await until(() => sickPosts().filter((p) => p.answered === 200).length >= 3, 60_000, '/sick delivering');
+    sick = true;
     // A backlog builds up behind the failing batch.
     await until(
-      () => receiver.posts.filter((p) => p.path === '/sick').length >= 2,
+      () => sickPosts().filter((p) => p.answered === 503).length >= 2,
       60_000,
-      'two failed attempts at /sick',
+      'two failed attempts',
     );
     const client = await c.temporal();
     const workflowId = subscriberWorkflowId(sickId);
     const oldRunId = await terminate(client, workflowId);
     const terminatedAt = Date.now();
-    const backlogAtTerminate = ledger.outstanding(receiver.posts.filter((p) => p.path === '/sick'));
+    const postsAtTerminate = sickPosts().length;
+    const retried = sickPosts().at(-1)!;
+    const acked = new Set(sickPosts().flatMap((p) => (p.answered === 200 ? p.eventIds : [])));
+    const firstUndelivered = ledger.accepted.find((id) => !acked.has(id))!;
+    const backlogAtTerminate = ledger.outstanding(sickPosts());
+    const acceptedAtTerminate = ledger.accepted.length;
 
     // Publishing goes on; no wake is owed (the queue is not idle), so only the scan can notice.
     let runId: string | null = null;
     await until(
       async () => (runId = await newRun(client, workflowId, oldRunId)) !== null,
-      NOTICE_LIMIT_MS,
+      NEW_RUN_WAIT_MS,
       'a new run of the terminated subscriber',
       100,
     );
-    const noticedMs = Date.now() - terminatedAt;
-    expect(service.output()).toContain('started subscriber workflows that were missing');
+    const terminateToNewRunMs = Date.now() - terminatedAt;
+    const acceptedWhileTerminated = ledger.accepted.length - acceptedAtTerminate;
+    const starts = logTimes(service.output(), 'started subscriber workflows that were missing');
+    expect(starts.filter((t) => t >= terminatedAt).length).toBeGreaterThan(0);
 
-    // The endpoint recovers; the new run resumes the batch the old one was retrying (same webhook-id).
-    await sleep(3_000);
+    // The new run's first attempt: the batch the old run was retrying, same webhook-id, from the
+    // first entry not yet delivered (the store recorded the attempts; the workflow state is gone).
+    await until(() => sickPosts().length > postsAtTerminate, 60_000, 'an attempt of the new run');
+    const resumed = sickPosts()[postsAtTerminate]!;
+    expect(resumed.webhookId).toBe(retried.webhookId);
+    expect(resumed.eventIds).toEqual(retried.eventIds);
+    expect(resumed.eventIds[0]).toBe(firstUndelivered);
+
+    // The endpoint recovers; the backlog, and what was published meanwhile, drain in order.
     sick = false;
     const recoveredAt = Date.now();
+    await producer.stop();
     const verdict = await c.drain({
       recoveredAt,
       timeoutMs: 120_000,
       extra: {
         reconcileIntervalMs: RECONCILE_MS,
-        terminateToNewRunMs: noticedMs,
+        terminateToNewRunMs,
         backlogAtTerminate,
-        newRunId: runId,
+        acceptedWhileTerminated,
+        resumedWebhookId: resumed.webhookId,
+        resumedAtEvent: firstUndelivered,
       },
     });
     expect(verdict.violations).toEqual([]);
@@ -98,8 +123,12 @@ describe('a subscriber workflow terminated from outside', () => {
   });
 
   it('with an idle queue: the next publish’s wake starts it again, without the reconciler', async () => {
-    // The reconciler scans once a minute (the default): too late to be what restarts it here.
-    const c = (fc = await startFaultCase({ name: 'terminate-idle', service: { kind: 'processes' } }));
+    // The reconciler's scan for missing workflows never runs during this case (once an hour).
+    const c = (fc = await startFaultCase({
+      name: 'terminate-idle',
+      service: { kind: 'processes' },
+      env: { RECONCILE_INTERVAL_MS: '3600000' },
+    }));
     const { ledger, receiver } = c;
     const worker = await c.start('worker');
     await c.start('api');
@@ -107,6 +136,7 @@ describe('a subscriber workflow terminated from outside', () => {
     const first = c.producer({ prefix: 'ti-first', batchSize: 5, maxEvents: 5 });
     await first.waitForAccepted(5, 30_000);
     await until(() => ledger.outstanding(receiver.posts) === 0, 60_000, 'the first events delivered');
+    await until(async () => (await c.queued()) === 0, 60_000, 'the first events recorded in the store');
 
     const client = await c.temporal();
     const workflowId = subscriberWorkflowId(id);
@@ -127,13 +157,14 @@ describe('a subscriber workflow terminated from outside', () => {
     );
     const publishToDeliveredMs = settledAt! - publishedAt;
     expect(await newRun(client, workflowId, oldRunId)).not.toBeNull();
-    // Neither of the reconciler's paths did it: no owed wake came due, no scan started it.
-    expect(worker.output()).not.toContain('sent wakes the store owed');
+    // The scan did not do it (it never ran); the publish's wake found no workflow and started one
+    // (or, if that start failed, the owed wake's re-send did: reported).
     expect(worker.output()).not.toContain('started subscriber workflows that were missing');
+    const owedResends = logTimes(worker.output(), 'sent wakes the store owed').length;
     const verdict = await c.drain({
       recoveredAt: publishedAt,
       timeoutMs: 30_000,
-      extra: { publishToDeliveredMs },
+      extra: { publishToDeliveredMs, owedResends },
     });
     expect(verdict.violations).toEqual([]);
     expect(verdict.total.delivered).toBe(10);

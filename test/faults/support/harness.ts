@@ -126,6 +126,12 @@ export interface FaultCase {
   producer(opts: Partial<Omit<ProducerOptions, 'ledger'>> & { prefix: string; url?: () => string }): Producer;
   /** A JSON call to the case's API with its key. */
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /**
+   * Entries the store still holds for the case's subscriptions (GET …/queue `size`, the batch in
+   * flight included). 0 means every queue is done in the store, so each idle subscriber is marked
+   * idle there and the next publish owes it a wake.
+   */
+  queued(): Promise<number>;
   /** A Temporal client of the case's cluster (the shared dev server, or the embedded one). */
   temporal(): Promise<Client>;
   /** Stops every producer, drains, checks the ledger and reports the case's figures. */
@@ -270,6 +276,15 @@ export async function startFaultCase(opts: FaultCaseOptions): Promise<FaultCase>
       return producer;
     },
     call: (method, path, body) => api(baseUrl(), key, method, path, body),
+    async queued() {
+      let total = 0;
+      for (const id of subscriptions) {
+        const res = await api(baseUrl(), key, 'GET', `/v1/subscriptions/${id}/queue`);
+        if (res.status !== 200) throw new Error(`queue of ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+        total += (res.body as { size: number }).size;
+      }
+      return total;
+    },
     async temporal() {
       if (!client) {
         connection = await Connection.connect({ address: devAddress });

@@ -124,3 +124,18 @@ export async function deadLetterKeys(
   }
   return keys;
 }
+
+/** ms since the epoch of every JSON log line in `output` whose `msg` is `msg`, in order. */
+export function logTimes(output: string, msg: string): number[] {
+  const times: number[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{') || !line.includes(msg)) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; time?: string | number };
+      if (entry.msg === msg && entry.time !== undefined) times.push(new Date(entry.time).getTime());
+    } catch {
+      // a line cut by the output's bound
+    }
+  }
+  return times;
+}
