@@ -80,9 +80,8 @@ describe('a subscriber workflow terminated from outside', () => {
     const acceptedAtTerminate = ledger.accepted.length;
 
     // Publishing goes on; no wake is owed (the queue is not idle), so only the scan can notice.
-    let runId: string | null = null;
     await until(
-      async () => (runId = await newRun(client, workflowId, oldRunId)) !== null,
+      async () => (await newRun(client, workflowId, oldRunId)) !== null,
       NEW_RUN_WAIT_MS,
       'a new run of the terminated subscriber',
       100,
