@@ -6,6 +6,7 @@
  * publish order every subscription must keep; between producers no order is promised.
  */
 import { startFaultCase, type FaultCase, type FaultProcess } from './support/harness';
+import { logLines } from './support/service';
 
 const PRODUCERS = 20;
 const EVENTS_EACH = 500;
@@ -31,6 +32,12 @@ describe(`${PRODUCERS} concurrent producers × ${EVENTS_EACH} events on PostgreS
     await fc.start('worker');
     const apis: FaultProcess[] = [];
     for (let i = 0; i < APIS; i++) apis.push(await fc.start('api'));
+    // Every process opened Hookline's store on PostgreSQL, the one database they share.
+    for (const p of fc.processes) {
+      expect(logLines(p.output(), 'store open, migrations applied').map((l) => l.database)).toEqual([
+        'postgres',
+      ]);
+    }
     await fc.subscribe('/twenty', { maxBatchSize: 20 });
     await fc.subscribe('/fifty', { maxBatchSize: 50 });
     await fc.subscribe('/hundred', { maxBatchSize: 100 });

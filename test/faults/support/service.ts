@@ -125,17 +125,24 @@ export async function deadLetterKeys(
   return keys;
 }
 
-/** ms since the epoch of every JSON log line in `output` whose `msg` is `msg`, in order. */
-export function logTimes(output: string, msg: string): number[] {
-  const times: number[] = [];
+/** Every JSON log line in `output` whose `msg` is `msg`, parsed, in order. */
+export function logLines(output: string, msg: string): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
   for (const line of output.split('\n')) {
     if (!line.startsWith('{') || !line.includes(msg)) continue;
     try {
-      const entry = JSON.parse(line) as { msg?: string; time?: string | number };
-      if (entry.msg === msg && entry.time !== undefined) times.push(new Date(entry.time).getTime());
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.msg === msg) lines.push(entry);
     } catch {
       // a line cut by the output's bound
     }
   }
-  return times;
+  return lines;
+}
+
+/** ms since the epoch of every JSON log line in `output` whose `msg` is `msg`, in order. */
+export function logTimes(output: string, msg: string): number[] {
+  return logLines(output, msg)
+    .filter((l) => typeof l.time === 'string' || typeof l.time === 'number')
+    .map((l) => new Date(l.time as string | number).getTime());
 }
