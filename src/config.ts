@@ -87,7 +87,12 @@ const originListSchema = z.string().transform((raw, ctx) => {
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-/** Every setting, from the environment. Defaults first, then the environment, parsed once at start-up. */
+/**
+ * Every setting, from the environment. Defaults first, then the environment, parsed once at start-up.
+ *
+ * Not a setting, on purpose: HOOKLINE_TEST_KILL_AFTER_COMMITS, a test-only hook of the fault suite
+ * (the process SIGKILLs itself after its N-th publish commit), read by src/main.ts alone.
+ */
 const envSchema = z.object({
   /** HTTP port of the REST API. 0 picks a free one. */
   PORT: port.default(3000),

@@ -116,7 +116,14 @@ async function start(ctx: Context): Promise<void> {
     (st) => st.close(),
   );
   logger.info({ database: store.dialect }, 'store open, migrations applied');
-  const core = createCore({ config, client, store, logger, guard: createTargetGuard({ allowed }) });
+  const core = createCore({
+    config,
+    client,
+    store,
+    logger,
+    guard: createTargetGuard({ allowed }),
+    afterCommit: killAfterCommits(logger),
+  });
   metrics.observeBacklog(() => store.queues.backlogs());
   const http = createHttpClient({ allowed });
   lifecycle.started('delivery HTTP client', () => http.close());
@@ -263,6 +270,24 @@ async function startApi(
     (s) => s.stop(),
   );
   logger.info({ url: `http://localhost:${server.port}`, apiKeyFile: keys.file }, 'API listening');
+}
+
+/**
+ * TEST ONLY (the fault suite's kill-between-commit-and-signal case): HOOKLINE_TEST_KILL_AFTER_COMMITS=N
+ * makes the process SIGKILL itself right after its N-th publish commit, before that commit's wakes
+ * are sent. Deliberately not a setting of src/config.ts: no deployment should ever set it.
+ */
+function killAfterCommits(logger: Logger): (() => void) | undefined {
+  const raw = process.env.HOOKLINE_TEST_KILL_AFTER_COMMITS;
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new StartupError('HOOKLINE_TEST_KILL_AFTER_COMMITS must be an integer >= 1');
+  logger.warn({ commits: n }, 'TEST HOOK: this process kills itself after that many publish commits');
+  let commits = 0;
+  return () => {
+    if (++commits === n) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 /** Fails start-up early when a port this process will listen on is taken (0 picks a free one). */

@@ -22,6 +22,7 @@ describe('the subscriptions API', () => {
     const url = freshUrl();
     const res = await create({
       url,
+      name: 'Orders to ERP',
       description: 'orders',
       metadata: { team: 'payments' },
       maxBatchSize: 10,
@@ -29,6 +30,7 @@ describe('the subscriptions API', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       url,
+      name: 'Orders to ERP',
       eventTypes: ['order.*'],
       format: 'raw',
       status: 'active',
@@ -102,11 +104,11 @@ describe('the subscriptions API', () => {
   it('PATCH changes settings and bumps the version; a stale If-Match answers 412 and changes nothing', async () => {
     const sub = (await create({ url: freshUrl() })).body;
     const patched = await app.call('PATCH', `/v1/subscriptions/${sub.id}`, {
-      body: { description: 'new', maxBatchSize: 5 },
+      body: { description: 'new', name: 'renamed', maxBatchSize: 5 },
       headers: { 'if-match': '1' },
     });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ description: 'new', maxBatchSize: 5, version: 2 });
+    expect(patched.body).toMatchObject({ description: 'new', name: 'renamed', maxBatchSize: 5, version: 2 });
     const stale = await app.call('PATCH', `/v1/subscriptions/${sub.id}`, {
       body: { description: 'lost update' },
       headers: { 'if-match': '1' },

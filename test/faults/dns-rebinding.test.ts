@@ -1,11 +1,7 @@
-import { KEYS, startTestApp, type TestApp } from '../support/app';
 import { until } from './support/env';
-import { drainAndCheck } from './support/drain';
-import { Ledger } from './support/ledger';
-import { Producer } from './support/producer';
+import { startFaultCase, type FaultCase } from './support/harness';
 import { FaultReceiver } from './support/receiver';
 import { TestResolver } from './support/resolver';
-import { api, subscribe } from './support/service';
 
 /** A public address (example.com's): what every name resolves to at registration. */
 const PUBLIC = '93.184.215.14';
@@ -24,26 +20,27 @@ interface Attempt {
  * would land there. A healthy subscription (on 127.0.0.2, the one allowed address) runs beside them.
  */
 describe('a target whose DNS name turns to 127.0.0.1 or 169.254.169.254 after registration', () => {
-  let app: TestApp;
+  let fc: FaultCase;
   let trap: FaultReceiver;
   let allowed: FaultReceiver;
   const resolver = new TestResolver(null);
 
   beforeAll(async () => {
-    app = await startTestApp({ ALLOWED_TARGET_NETWORKS: `${ALLOWED}/32` }, { resolver });
     trap = await FaultReceiver.start('127.0.0.1');
     // Same port on the allowed address, so one URL can lead to either receiver by its DNS answer.
-    allowed = await FaultReceiver.start(ALLOWED, trap.port);
+    fc = await startFaultCase({
+      name: 'dns-rebinding',
+      service: { kind: 'in-process', env: { ALLOWED_TARGET_NETWORKS: `${ALLOWED}/32` }, resolver },
+      receiver: { host: ALLOWED, port: trap.port },
+    });
+    allowed = fc.receiver;
   });
   afterAll(async () => {
-    Producer.abortAll();
+    await fc?.cleanup();
     await trap?.close();
-    await allowed?.close();
-    await app?.stop();
   });
 
   it('refuses every delivery to the forbidden address, records why, and loses nothing', async () => {
-    const startedAt = Date.now();
     const names = {
       good: 'good.hookline.test',
       loopback: 'rebind-loopback.hookline.test',
@@ -55,10 +52,10 @@ describe('a target whose DNS name turns to 127.0.0.1 or 169.254.169.254 after re
     for (const name of [names.loopback, names.metadata, names.split]) resolver.set(name, PUBLIC);
     const url = (name: string, path: string) => `http://${name}:${trap.port}${path}`;
     const subs = {
-      good: await subscribe(app.url, KEYS.acme, url(names.good, '/good'), { maxBatchSize: 10 }),
-      loopback: await subscribe(app.url, KEYS.acme, url(names.loopback, '/loopback'), { maxBatchSize: 10 }),
-      metadata: await subscribe(app.url, KEYS.acme, url(names.metadata, '/metadata'), { maxBatchSize: 10 }),
-      split: await subscribe(app.url, KEYS.acme, url(names.split, '/split'), { maxBatchSize: 10 }),
+      good: await fc.subscribe(url(names.good, '/good'), { maxBatchSize: 10 }),
+      loopback: await fc.subscribe(url(names.loopback, '/loopback'), { maxBatchSize: 10 }),
+      metadata: await fc.subscribe(url(names.metadata, '/metadata'), { maxBatchSize: 10 }),
+      split: await fc.subscribe(url(names.split, '/split'), { maxBatchSize: 10 }),
     };
 
     // Registration saw public addresses; now the names rebind.
@@ -67,20 +64,12 @@ describe('a target whose DNS name turns to 127.0.0.1 or 169.254.169.254 after re
     resolver.socketTable.set(names.split, '127.0.0.1');
     const socketLookupsBefore = resolver.calls.socket;
 
-    const ledger = new Ledger();
-    const producer = new Producer({
-      baseUrl: () => app.url,
-      apiKey: KEYS.acme,
-      prefix: 'dns',
-      batchSize: 10,
-      maxEvents: EVENTS,
-      subscriptions: () => Object.values(subs),
-      ledger,
-    }).start();
+    const { ledger } = fc;
+    const producer = fc.producer({ prefix: 'dns', batchSize: 10, maxEvents: EVENTS });
     await producer.waitForAccepted(EVENTS, 60_000);
 
     const attempts = async (id: string): Promise<Attempt[]> => {
-      const res = await api(app.url, KEYS.acme, 'GET', `/v1/subscriptions/${id}/deliveries?limit=20`);
+      const res = await fc.call('GET', `/v1/subscriptions/${id}/deliveries?limit=20`);
       expect(res.status).toBe(200);
       return res.body.data as Attempt[];
     };
@@ -109,7 +98,7 @@ describe('a target whose DNS name turns to 127.0.0.1 or 169.254.169.254 after re
       }
       lastErrors[name] = log[0]!.error!;
       // The event waits in the queue, not lost: pending, with the refusal as its last error.
-      const entry = await api(app.url, KEYS.acme, 'GET', `/v1/subscriptions/${id}/events/dns-0`);
+      const entry = await fc.call('GET', `/v1/subscriptions/${id}/events/dns-0`);
       expect(entry.status).toBe(200);
       expect(entry.body.status).toMatch(/^(pending|delivering)$/);
       expect(entry.body.lastError).toMatch(/^forbidden: /);
@@ -128,16 +117,8 @@ describe('a target whose DNS name turns to 127.0.0.1 or 169.254.169.254 after re
     // The names point at the allowed address again: the queues behind the refusals drain in order.
     for (const name of [names.loopback, names.metadata, names.split]) resolver.set(name, ALLOWED);
     const recoveredAt = Date.now();
-    const verdict = await drainAndCheck({
-      name: 'dns-rebinding',
-      ledger,
-      receiver: allowed,
-      producer,
-      baseUrl: app.url,
-      apiKey: KEYS.acme,
-      subscriptions: Object.values(subs),
+    const verdict = await fc.drain({
       recoveredAt,
-      startedAt,
       timeoutMs: 120_000,
       extra: { trapPosts: trap.posts.length, refusedAttempts, lastErrors },
     });

@@ -1,25 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../support/global-setup';
-import { devServerAddress, uniqueTaskQueue } from '../support/temporal';
 import { FULL, sleep, until } from './support/env';
-import { drainAndCheck } from './support/drain';
-import { Ledger } from './support/ledger';
-import { Producer } from './support/producer';
-import { FaultReceiver, type Behaviour, type Post } from './support/receiver';
-import {
-  api,
-  killGroup,
-  rssMb,
-  spawnFaultService,
-  subscribe,
-  waitForStatus,
-  type ServiceProcess,
-} from './support/service';
+import { startFaultCase, type FaultCase } from './support/harness';
+import type { Behaviour, Post } from './support/receiver';
+import { rssMb } from './support/service';
 
-const KEY = 'faults-hostile-key-0123456789abcdef';
 /** Seconds the three hostile receivers misbehave. */
 const HOSTILE_SECONDS = Number(process.env.FAULTS_HOSTILE_SECONDS ?? (FULL ? 120 : 40));
 /** Bytes of the big body: 50 MB. */
@@ -41,33 +24,17 @@ const BODY_OUT_LIMIT_MB = 16;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 describe('hostile receivers: one hangs, one streams an endless body, one sends 50 MB', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hookline-faults-hostile-'));
-  let receiver: FaultReceiver;
-  let service: ServiceProcess | null = null;
+  let fc: FaultCase;
 
   afterAll(async () => {
-    Producer.abortAll();
-    if (service) killGroup(service.pid);
-    await receiver?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await fc?.cleanup();
   });
 
   it('bounds every attempt, keeps the worker’s memory flat and the healthy subscription delivering', async () => {
-    const startedAt = Date.now();
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
     // API and worker in one process, against the shared dev server: its RSS is the worker's.
-    service = spawnFaultService({
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      TEMPORAL_ADDRESS: devServerAddress(),
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('faults-hostile'),
-      API_KEYS: `faultsh-${randomBytes(4).toString('hex')}:${KEY}`,
-      ALLOWED_TARGET_NETWORKS: '127.0.0.0/8',
-    });
-    await waitForStatus(`${baseUrl}/readyz`, 200, 120_000, service);
-
-    receiver = await FaultReceiver.start();
+    fc = await startFaultCase({ name: 'hostile-receivers', service: { kind: 'processes' } });
+    const { ledger, receiver } = fc;
+    const service = await fc.start('all', { timeoutMs: 120_000 });
     let hostile = false;
     const hostileBehaviour: Record<string, Behaviour> = {
       '/hang': { kind: 'hang' },
@@ -78,19 +45,8 @@ describe('hostile receivers: one hangs, one streams an endless body, one sends 5
       (hostile && hostileBehaviour[post.path]) || { kind: 'answer', status: 200 };
     const paths = ['/healthy', '/hang', '/endless', '/big'];
     const subs: Record<string, string> = {};
-    for (const path of paths) {
-      subs[path] = await subscribe(baseUrl, KEY, `${receiver.url}${path}`, { maxBatchSize: 10 });
-    }
-    const ledger = new Ledger();
-    const producer = new Producer({
-      baseUrl: () => baseUrl,
-      apiKey: KEY,
-      prefix: 'ho',
-      batchSize: 5,
-      ratePerSecond: 10,
-      subscriptions: () => Object.values(subs),
-      ledger,
-    }).start();
+    for (const path of paths) subs[path] = await fc.subscribe(path, { maxBatchSize: 10 });
+    fc.producer({ prefix: 'ho', batchSize: 5, ratePerSecond: 10 });
 
     // Warm-up: every subscription delivering, then the service's resting RSS.
     await until(
@@ -113,9 +69,7 @@ describe('hostile receivers: one hangs, one streams an endless body, one sends 5
     let notReady = 0;
     while (Date.now() - hostileFrom < HOSTILE_SECONDS * 1000) {
       samples.push(rssMb(service.pid)!);
-      const ready = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(
-        () => null,
-      );
+      const ready = await fetch(`${fc.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(() => null);
       if (ready?.status !== 200) notReady++;
       await sleep(1_000);
     }
@@ -154,7 +108,7 @@ describe('hostile receivers: one hangs, one streams an endless body, one sends 5
     // What the deliveries log says about the hostile attempts.
     const errors: Record<string, string | null> = {};
     for (const path of ['/hang', '/endless', '/big']) {
-      const log = await api(baseUrl, KEY, 'GET', `/v1/subscriptions/${subs[path]}/deliveries?limit=5`);
+      const log = await fc.call('GET', `/v1/subscriptions/${subs[path]}/deliveries?limit=5`);
       expect(log.status).toBe(200);
       const failed = (log.body.data as { statusCode: number | null; error: string | null }[]).find(
         (d) => d.error !== null,
@@ -168,16 +122,8 @@ describe('hostile receivers: one hangs, one streams an endless body, one sends 5
 
     // The receivers behave again: everything queued behind them drains, in order.
     const recoveredAt = Date.now();
-    const verdict = await drainAndCheck({
-      name: 'hostile-receivers',
-      ledger,
-      receiver,
-      producer,
-      baseUrl,
-      apiKey: KEY,
-      subscriptions: Object.values(subs),
+    const verdict = await fc.drain({
       recoveredAt,
-      startedAt,
       timeoutMs: 180_000,
       extra: {
         hostileSeconds: HOSTILE_SECONDS,
@@ -197,8 +143,6 @@ describe('hostile receivers: one hangs, one streams an endless body, one sends 5
     expect(verdict.violations).toEqual([]);
     expect(verdict.total.delivered).toBe(ledger.accepted.length * paths.length);
 
-    service.child.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
-    service = null;
+    expect(await service.stop()).toBe(0);
   });
 });

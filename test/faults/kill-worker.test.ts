@@ -1,94 +1,51 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../support/global-setup';
-import { devServerAddress, uniqueTaskQueue } from '../support/temporal';
 import { sleep, until } from './support/env';
-import { drainAndCheck } from './support/drain';
-import { Ledger } from './support/ledger';
-import { Producer } from './support/producer';
-import { FaultReceiver } from './support/receiver';
-import {
-  killGroup,
-  spawnFaultService,
-  subscribe,
-  waitForStatus,
-  type ServiceProcess,
-} from './support/service';
+import { startFaultCase, type FaultCase } from './support/harness';
 
-const KEY = 'faults-kill-worker-key-0123456789';
 const TOTAL = 800;
+/** Events published at once, before the pacing starts (the backlog the crash finds). */
+const BURST = 300;
+/** Events per second after the burst: 25-event requests keep coming while the worker is dead. */
+const RATE = 20;
 /** ms the worker stays dead while the API keeps taking events. */
 const WORKER_DOWN_MS = 25_000;
 
 describe('SIGKILL of the worker alone while the API keeps accepting', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hookline-faults-worker-'));
-  let receiver: FaultReceiver;
-  const started: ServiceProcess[] = [];
+  let fc: FaultCase;
   /** Publish requests answered 202 while the worker was dead (set by the first test). */
   let requestsAcceptedWhileDown: number | null = null;
 
   afterAll(async () => {
-    Producer.abortAll();
-    for (const s of started) killGroup(s.pid);
-    await receiver?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await fc?.cleanup();
   });
 
   it('loses nothing accepted while the worker is dead; a new worker drains everything in order', async () => {
-    const startedAt = Date.now();
-    const port = await freePort();
-    const env = {
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      TEMPORAL_ADDRESS: devServerAddress(),
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('faults-worker'),
-      API_KEYS: `faultsw-${randomBytes(4).toString('hex')}:${KEY}`,
-      ALLOWED_TARGET_NETWORKS: '127.0.0.0/8',
-      LOG_LEVEL: 'info',
-    };
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const startWorker = async () => {
-      const w = spawnFaultService(env, ['--worker-only']);
-      started.push(w);
-      await until(() => w.output().includes('worker polling'), 120_000, 'worker polling');
-      return w;
-    };
-
-    receiver = await FaultReceiver.start();
+    fc = await startFaultCase({ name: 'kill-worker', service: { kind: 'processes' } });
+    const { ledger, receiver } = fc;
     receiver.behave = () => ({ kind: 'answer', status: 200, delayMs: 100 });
-    let worker = await startWorker();
-    const api = spawnFaultService(env, ['--api-only']);
-    started.push(api);
-    await waitForStatus(`${baseUrl}/readyz`, 200, 120_000, api);
-    const subs = [
-      await subscribe(baseUrl, KEY, `${receiver.url}/small`, { maxBatchSize: 5 }),
-      await subscribe(baseUrl, KEY, `${receiver.url}/large`, { maxBatchSize: 20 }),
-    ];
+    let worker = await fc.start('worker');
+    await fc.start('api');
+    await fc.subscribe('/small', { maxBatchSize: 5 });
+    await fc.subscribe('/large', { maxBatchSize: 20 });
 
-    const ledger = new Ledger();
     let down = false;
-    const producer = new Producer({
-      baseUrl: () => baseUrl,
-      apiKey: KEY,
+    const producer = fc.producer({
       prefix: 'kw',
       batchSize: 25,
       maxEvents: TOTAL,
-      subscriptions: () => subs,
-      ledger,
+      burst: BURST,
+      ratePerSecond: RATE,
       requestTimeoutMs: 60_000,
-    }).start();
+    });
     producer.faultActive = () => down;
 
     await until(
-      () => producer.sent >= 300 && receiver.posts.filter((p) => p.answered === 200).length >= 10,
+      () => producer.sent >= BURST && receiver.posts.filter((p) => p.answered === 200).length >= 10,
       120_000,
       'load before the crash',
     );
     const inFlightAtCrash = ledger.outstanding(receiver.posts);
     down = true;
-    killGroup(worker.pid);
+    worker.kill();
     expect(await worker.exited).toBe('SIGKILL');
     const postsAtCrash = receiver.posts.length;
     await sleep(WORKER_DOWN_MS);
@@ -100,22 +57,14 @@ describe('SIGKILL of the worker alone while the API keeps accepting', () => {
     expect(postsWhileDown).toBe(0);
 
     const restartedAt = Date.now();
-    worker = await startWorker();
+    worker = await fc.start('worker');
     down = false;
     const recoveredAt = Date.now();
 
     // The whole load is published before the drain starts, so every case checks TOTAL events.
     await producer.waitForAccepted(TOTAL, 180_000);
-    const verdict = await drainAndCheck({
-      name: 'kill-worker',
-      ledger,
-      receiver,
-      producer,
-      baseUrl,
-      apiKey: KEY,
-      subscriptions: subs,
+    const verdict = await fc.drain({
       recoveredAt,
-      startedAt,
       timeoutMs: 240_000,
       extra: {
         inFlightAtCrash,
@@ -128,13 +77,13 @@ describe('SIGKILL of the worker alone while the API keeps accepting', () => {
     });
     expect(verdict.violations).toEqual([]);
     expect(ledger.accepted.length).toBe(TOTAL);
-    expect(verdict.total.delivered).toBe(TOTAL * subs.length);
+    expect(verdict.total.delivered).toBe(TOTAL * fc.subscriptions.length);
   });
 
   /*
-   * The API keeps accepting while no worker polls: a subscriber that misses the update deadline gets
-   * its events by signal (durable without a worker) for a while, and routing falls back to the cached
-   * table when the registry's query does not answer. Five requests in 25 s would be far too few.
+   * The API keeps accepting while no worker polls: a publish is a commit to the store, which needs no
+   * worker, and a wake of an idle subscriber is a signal Temporal keeps for the next worker. At RATE
+   * events/s in 25-event requests, 25 s hold about 20 requests; five would be far too few.
    */
   it('answers publishes with 202 while no worker polls', () => {
     expect(requestsAcceptedWhileDown).not.toBeNull();

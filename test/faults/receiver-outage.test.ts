@@ -1,46 +1,24 @@
-import { KEYS, startTestApp, type TestApp } from '../support/app';
 import { OUTAGE_SECONDS, sleep, until } from './support/env';
-import { drainAndCheck } from './support/drain';
-import { Ledger } from './support/ledger';
-import { Producer } from './support/producer';
-import { FaultReceiver } from './support/receiver';
-import { subscribe } from './support/service';
+import { startFaultCase, type FaultCase } from './support/harness';
 
 /** Events per second published before, during and after the outage. */
 const RATE = 20;
 
 describe(`a receiver outage of ${OUTAGE_SECONDS} s with publishes going on`, () => {
-  let app: TestApp;
-  let receiver: FaultReceiver;
+  let fc: FaultCase;
 
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
   afterAll(async () => {
-    Producer.abortAll();
-    await receiver?.close();
-    await app?.stop();
+    await fc?.cleanup();
   });
 
   it('queues everything while the receiver is down, then drains it in publish order', async () => {
-    const startedAt = Date.now();
-    receiver = await FaultReceiver.start();
+    fc = await startFaultCase({ name: 'receiver-outage', service: { kind: 'in-process' } });
+    const { ledger, receiver } = fc;
     receiver.behave = () => ({ kind: 'answer', status: 200 });
-    const subs = [
-      await subscribe(app.url, KEYS.acme, `${receiver.url}/small`, { maxBatchSize: 10 }),
-      await subscribe(app.url, KEYS.acme, `${receiver.url}/large`, { maxBatchSize: 100 }),
-    ];
-    const ledger = new Ledger();
+    await fc.subscribe('/small', { maxBatchSize: 10 });
+    await fc.subscribe('/large', { maxBatchSize: 100 });
     let down = false;
-    const producer = new Producer({
-      baseUrl: () => app.url,
-      apiKey: KEYS.acme,
-      prefix: 'out',
-      batchSize: 10,
-      ratePerSecond: RATE,
-      subscriptions: () => subs,
-      ledger,
-    }).start();
+    const producer = fc.producer({ prefix: 'out', batchSize: 10, ratePerSecond: RATE });
     producer.faultActive = () => down;
 
     // Steady state first: deliveries flowing to both subscriptions.
@@ -68,16 +46,8 @@ describe(`a receiver outage of ${OUTAGE_SECONDS} s with publishes going on`, () 
     // Publishing goes on a little after the outage too, behind the backlog.
     await sleep(3_000);
 
-    const verdict = await drainAndCheck({
-      name: 'receiver-outage',
-      ledger,
-      receiver,
-      producer,
-      baseUrl: app.url,
-      apiKey: KEYS.acme,
-      subscriptions: subs,
+    const verdict = await fc.drain({
       recoveredAt,
-      startedAt,
       timeoutMs: 180_000,
       extra: {
         outageSeconds: OUTAGE_SECONDS,
@@ -88,7 +58,7 @@ describe(`a receiver outage of ${OUTAGE_SECONDS} s with publishes going on`, () 
     });
     expect(verdict.violations).toEqual([]);
     expect(verdict.total.dead).toBe(0);
-    expect(verdict.total.delivered).toBe(ledger.accepted.length * subs.length);
-    expect(owedAtRecovery).toBeGreaterThanOrEqual(acceptedDuringOutage * subs.length);
+    expect(verdict.total.delivered).toBe(ledger.accepted.length * fc.subscriptions.length);
+    expect(owedAtRecovery).toBeGreaterThanOrEqual(acceptedDuringOutage * fc.subscriptions.length);
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMetrics } from '../../src/metrics';
-import { KEYS, startTestApp, type TestApp } from '../support/app';
+import { startFaultCase, type FaultCase } from './support/harness';
 import { TestResolver } from './support/resolver';
 import { reportCase, RESULTS_DIR } from './support/results';
 
@@ -61,7 +61,7 @@ function tally(ndjson: string): Tally {
 }
 
 describe('fuzzing the REST API from /openapi.json (schemathesis)', () => {
-  let app: TestApp;
+  let fc: FaultCase;
   const workDir = mkdtempSync(join(tmpdir(), 'hookline-schemathesis-'));
 
   beforeAll(async () => {
@@ -70,10 +70,13 @@ describe('fuzzing the REST API from /openapi.json (schemathesis)', () => {
     }
     // Every target name resolves to loopback: registrations of made-up hosts pass the SSRF check
     // (127.0.0.0/8 is allowed here) and no delivery leaves the machine.
-    app = await startTestApp({}, { metrics: createMetrics(), resolver: new TestResolver('127.0.0.1') });
+    fc = await startFaultCase({
+      name: 'schemathesis',
+      service: { kind: 'in-process', metrics: createMetrics(), resolver: new TestResolver('127.0.0.1') },
+    });
   });
   afterAll(async () => {
-    await app?.stop();
+    await fc?.cleanup();
     rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -85,9 +88,9 @@ describe('fuzzing the REST API from /openapi.json (schemathesis)', () => {
         '--config-file',
         join(__dirname, 'schemathesis.toml'),
         'run',
-        `${app.url}/openapi.json`,
+        `${fc.url}/openapi.json`,
         '--header',
-        `Authorization: Bearer ${KEYS.acme}`,
+        `Authorization: Bearer ${fc.key}`,
         '--max-examples',
         String(MAX_EXAMPLES),
         '--seed',

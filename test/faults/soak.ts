@@ -7,26 +7,14 @@
  *
  * Knobs: FAULTS_SOAK_MINUTES, FAULTS_SOAK_RATE (events/s, default 20), FAULTS_SOAK_SAMPLE_SECONDS (5).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { SOAK_MINUTES, sleep } from './support/env';
-import { drainAndCheck } from './support/drain';
-import { Ledger } from './support/ledger';
-import { Producer } from './support/producer';
-import { FaultReceiver } from './support/receiver';
+import { startFaultCase } from './support/harness';
 import { RESULTS_DIR } from './support/results';
-import {
-  devServerPid,
-  killGroup,
-  rssMb,
-  servicePorts,
-  spawnFaultService,
-  subscribe,
-  waitForStatus,
-} from './support/service';
+import { devServerPid, rssMb } from './support/service';
 
-const KEY = 'faults-soak-key-0123456789abcdef';
 /** Events per second. */
 const RATE = Number(process.env.FAULTS_SOAK_RATE ?? 20);
 /** Seconds between RSS samples. */
@@ -61,48 +49,22 @@ const round = (x: number | null, digits = 2) =>
 
 async function main(): Promise<void> {
   const minutes = SOAK_MINUTES;
-  const dataDir = mkdtempSync(join(tmpdir(), 'hookline-soak-'));
-  const ports = await servicePorts();
-  const baseUrl = `http://127.0.0.1:${ports.api}`;
-  const service = spawnFaultService({
-    DATA_DIR: dataDir,
-    PORT: String(ports.api),
-    TEMPORAL_DEV_PORT: String(ports.dev),
-    TEMPORAL_UI_PORT: String(ports.ui),
-    TEMPORAL_ADDRESS: '',
-    API_KEYS: `soak:${KEY}`,
-    ALLOWED_TARGET_NETWORKS: '127.0.0.0/8',
+  const fc = await startFaultCase({
+    name: 'soak',
+    service: { kind: 'embedded' },
+    env: { LOG_LEVEL: 'warn' },
   });
-  const receiver = await FaultReceiver.start();
-  let producer: Producer | null = null;
-  const cleanUp = async () => {
-    producer?.abort();
-    killGroup(service.pid);
-    const dev = devServerPid(dataDir);
-    if (dev) killGroup(dev);
-    await receiver.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
+  process.once('SIGINT', () => void fc.cleanup().then(() => process.exit(130)));
 
   try {
-    await waitForStatus(`${baseUrl}/readyz`, 200, 180_000, service);
+    const service = await fc.start('all');
+    const { ledger, receiver } = fc;
     receiver.behave = () => ({ kind: 'answer', status: 200, delayMs: 20 });
-    const subs = [
-      await subscribe(baseUrl, KEY, `${receiver.url}/ten`, { maxBatchSize: 10 }),
-      await subscribe(baseUrl, KEY, `${receiver.url}/fifty`, { maxBatchSize: 50 }),
-      await subscribe(baseUrl, KEY, `${receiver.url}/hundred`, { maxBatchSize: 100 }),
-    ];
-    const ledger = new Ledger();
-    producer = new Producer({
-      baseUrl: () => baseUrl,
-      apiKey: KEY,
-      prefix: 'soak',
-      batchSize: 10,
-      ratePerSecond: RATE,
-      subscriptions: () => subs,
-      ledger,
-    }).start();
+    await fc.subscribe('/ten', { maxBatchSize: 10 });
+    await fc.subscribe('/fifty', { maxBatchSize: 50 });
+    await fc.subscribe('/hundred', { maxBatchSize: 100 });
+    const subs = fc.subscriptions;
+    const producer = fc.producer({ prefix: 'soak', batchSize: 10, ratePerSecond: RATE });
     const startedAt = Date.now();
     console.log(
       `soak: ${minutes} min at ${RATE} events/s to ${subs.length} subscriptions, RSS every ${SAMPLE_SECONDS} s`,
@@ -111,7 +73,7 @@ async function main(): Promise<void> {
     const samples: Sample[] = [];
     while (Date.now() - startedAt < minutes * 60_000) {
       if (producer.error) throw producer.error;
-      const dev = devServerPid(dataDir);
+      const dev = devServerPid(fc.dataDir);
       const s: Sample = {
         minute: (Date.now() - startedAt) / 60_000,
         serviceMb: rssMb(service.pid),
@@ -127,16 +89,8 @@ async function main(): Promise<void> {
     }
 
     const recoveredAt = Date.now();
-    const verdict = await drainAndCheck({
-      name: 'soak',
-      ledger,
-      receiver,
-      producer,
-      baseUrl,
-      apiKey: KEY,
-      subscriptions: subs,
+    const verdict = await fc.drain({
       recoveredAt,
-      startedAt,
       timeoutMs: 300_000,
       extra: { minutes, ratePerSecond: RATE },
     });
@@ -186,7 +140,7 @@ async function main(): Promise<void> {
     process.exitCode =
       verdict.violations.length === 0 && verdict.total.delivered === verdict.total.expected ? 0 : 1;
   } finally {
-    await cleanUp();
+    await fc.cleanup();
   }
 }
 

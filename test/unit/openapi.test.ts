@@ -329,6 +329,7 @@ describe('the OpenAPI document', () => {
     const fields = [
       'id',
       'url',
+      'name',
       'eventTypes',
       'subject',
       'categories',

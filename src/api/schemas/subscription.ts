@@ -142,6 +142,11 @@ const fields = {
     .max(10_000, 'must be at most 10000')
     .nullable()
     .meta({ description: 'Most delivery requests per second; null for no cap.' }),
+  name: z
+    .string()
+    .max(200, 'must be at most 200 characters')
+    .nullable()
+    .meta({ description: 'A name for people, such as "Orders to ERP".' }),
   description: z.string().max(1024, 'must be at most 1024 characters').nullable(),
   metadata: stringRecord({
     maxEntries: 50,
@@ -166,6 +171,7 @@ export const SubscriptionCreate = z
     maxBatchSize: fields.maxBatchSize.default(100),
     headers: fields.headers.default(() => ({})),
     rateLimitPerSecond: fields.rateLimitPerSecond.default(null),
+    name: fields.name.default(null),
     description: fields.description.default(null),
     metadata: fields.metadata.default(() => ({})),
   })
@@ -184,6 +190,7 @@ export const SubscriptionPatch = z
     maxBatchSize: fields.maxBatchSize.optional(),
     headers: fields.headers.optional(),
     rateLimitPerSecond: fields.rateLimitPerSecond.optional(),
+    name: fields.name.optional(),
     description: fields.description.optional(),
     metadata: fields.metadata.optional(),
   })
@@ -287,6 +294,7 @@ export const SubscriptionOut = z
   .object({
     id: SubscriptionId,
     url: z.string(),
+    name: z.string().nullable(),
     eventTypes: z.array(z.string()),
     subject: z.string().nullable(),
     categories: z.array(z.string()).nullable(),

@@ -1,6 +1,6 @@
 import { sleep } from './env';
 import type { Ledger, Verdict } from './ledger';
-import type { Producer } from './producer';
+import type { Producer, RetryCounts } from './producer';
 import type { FaultReceiver } from './receiver';
 import { reportCase } from './results';
 import { deadLetterKeys } from './service';
@@ -10,7 +10,8 @@ export interface DrainOptions {
   name: string;
   ledger: Ledger;
   receiver: FaultReceiver;
-  producer: Producer;
+  /** Every producer of the case: stopped first, their retries summed in the report. */
+  producers: Producer[];
   /** API base URL and key, to read dead letters. */
   baseUrl: string;
   apiKey: string;
@@ -25,12 +26,12 @@ export interface DrainOptions {
 }
 
 /**
- * Stops the producer, waits until every accepted event is acknowledged by the receiver (or the time
+ * Stops the producers, waits until every accepted event is acknowledged by the receiver (or the time
  * runs out), lets late duplicates arrive, then checks the ledger and reports the case's figures.
  * The caller asserts `violations` is empty.
  */
 export async function drainAndCheck(o: DrainOptions): Promise<Verdict> {
-  await o.producer.stop();
+  for (const p of o.producers) await p.stop();
   const deadline = Date.now() + o.timeoutMs;
   while (o.ledger.outstanding(o.receiver.posts) > 0 && Date.now() < deadline) await sleep(250);
   // A batch whose answer was lost is re-sent after its attempt times out: give stragglers a moment.
@@ -50,10 +51,17 @@ export async function drainAndCheck(o: DrainOptions): Promise<Verdict> {
     posts: f.posts,
     drainMs: verdict.lastDeliveryAt === null ? null : Math.max(0, verdict.lastDeliveryAt - o.recoveredAt),
     totalMs: (verdict.lastDeliveryAt ?? Date.now()) - o.startedAt,
-    publishRetries: o.producer.retries,
-    slowestPublishMs: o.producer.slowestMs,
+    publishRetries: sumRetries(o.producers),
+    slowestPublishMs: Math.max(0, ...o.producers.map((p) => p.slowestMs)),
     violations: verdict.violations.length,
     ...o.extra,
   });
   return verdict;
+}
+
+function sumRetries(producers: readonly Producer[]): RetryCounts {
+  const sum: RetryCounts = { connection: 0, timeout: 0, backoff: 0, serverError: 0 };
+  for (const p of producers)
+    for (const k of Object.keys(sum) as (keyof RetryCounts)[]) sum[k] += p.retries[k];
+  return sum;
 }

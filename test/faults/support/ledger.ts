@@ -36,20 +36,26 @@ const ok = (p: Post) => p.answered !== null && p.answered >= 200 && p.answered <
  * - duplicates only as whole batches re-sent with the same `webhook-id` (same msg id ⇒ same events),
  *   and never after a later batch of that subscription has started.
  *
- * Publish order is the order of `accept` calls: a producer calls it once per 202, and sends its next
- * request only after that answer, so acceptance order is publish order.
+ * Publish order is the order of `accept` calls within one stream: a producer calls it once per 202,
+ * and sends its next request only after that answer, so a producer's acceptance order is its publish
+ * order. Producers that run one after another share one stream (the default), so their order holds
+ * across them; concurrent producers each need a stream of their own, because two requests in flight
+ * at once may commit in either order: the order checked is then each stream's, per subscription.
  */
 export class Ledger {
   /** Per subscription: accepted event ids, in publish order. */
   private readonly owed = new Map<string, string[]>();
   private readonly owedSets = new Map<string, Set<string>>();
-  /** Every accepted event id, in publish order. */
+  /** Every accepted event id, in acceptance order. */
   readonly accepted: string[] = [];
+  /** The stream of each accepted event id (see the class comment). */
+  private readonly streamOf = new Map<string, string>();
 
-  /** Registers events answered 202, each owed to `subscriptionIds`. */
-  accept(eventIds: readonly string[], subscriptionIds: readonly string[]): void {
+  /** Registers events answered 202, each owed to `subscriptionIds`, in `stream`'s order. */
+  accept(eventIds: readonly string[], subscriptionIds: readonly string[], stream = ''): void {
     for (const id of eventIds) {
       this.accepted.push(id);
+      this.streamOf.set(id, stream);
       for (const sub of subscriptionIds) {
         let set = this.owedSets.get(sub);
         if (!set) {
@@ -152,7 +158,7 @@ export class Ledger {
         }
       }
 
-      // First deliveries in publish order, each event once, nothing that was not accepted.
+      // First deliveries in publish order (per stream), each event once, nothing that was not accepted.
       const sent = batches.flatMap((b) => b.eventIds);
       const owedSet = new Set(owed);
       const seen = new Set<string>();
@@ -161,13 +167,16 @@ export class Ledger {
         else if (seen.has(id)) violations.push(`${sub}: ${id} sent in two different batches`);
         seen.add(id);
       }
-      const sentOwed = sent.filter((id) => owedSet.has(id));
-      const owedSent = owed.filter((id) => seen.has(id));
-      const firstMisorder = owedSent.findIndex((id, i) => sentOwed[i] !== id);
-      if (firstMisorder !== -1) {
-        violations.push(
-          `${sub}: out of publish order at position ${firstMisorder}: got ${sentOwed[firstMisorder]}, expected ${owedSent[firstMisorder]}`,
-        );
+      const sentOwed = this.byStream(sent.filter((id) => owedSet.has(id)));
+      const owedSent = this.byStream(owed.filter((id) => seen.has(id)));
+      for (const [stream, expected] of owedSent) {
+        const got = sentOwed.get(stream) ?? [];
+        const firstMisorder = expected.findIndex((id, i) => got[i] !== id);
+        if (firstMisorder !== -1) {
+          violations.push(
+            `${sub}: out of publish order${stream ? ` of ${stream}` : ''} at position ${firstMisorder}: got ${got[firstMisorder]}, expected ${expected[firstMisorder]}`,
+          );
+        }
       }
 
       // Every owed event acknowledged, or a dead letter.
@@ -201,5 +210,45 @@ export class Ledger {
       },
     );
     return { violations, total, bySubscription, lastDeliveryAt };
+  }
+
+  /** `ids` split by stream, each keeping its order. */
+  private byStream(ids: readonly string[]): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const id of ids) {
+      const stream = this.streamOf.get(id) ?? '';
+      const list = out.get(stream) ?? [];
+      list.push(id);
+      out.set(stream, list);
+    }
+    return out;
+  }
+
+  /**
+   * ms since the epoch when every one of `eventIds` had been acknowledged at least once by every
+   * subscription it is owed to; null while one is outstanding.
+   */
+  settledAt(posts: readonly Post[], eventIds: readonly string[]): number | null {
+    const want = new Set(eventIds);
+    const firstAck = new Map<string, number>();
+    for (const p of posts) {
+      if (!ok(p)) continue;
+      for (const id of p.eventIds) {
+        if (!want.has(id)) continue;
+        const key = `${p.subscriptionId}/${id}`;
+        if (!firstAck.has(key)) firstAck.set(key, p.at);
+      }
+    }
+    let last = 0;
+    for (const sub of this.owed.keys()) {
+      const owedHere = this.owedSets.get(sub)!;
+      for (const id of eventIds) {
+        if (!owedHere.has(id)) continue;
+        const at = firstAck.get(`${sub}/${id}`);
+        if (at === undefined) return null;
+        last = Math.max(last, at);
+      }
+    }
+    return last;
   }
 }

@@ -11,6 +11,13 @@ export interface ProducerOptions {
   batchSize: number;
   /** Events per second to aim at; unset: as fast as the API answers. */
   ratePerSecond?: number;
+  /**
+   * Events published as fast as the API answers before the pacing of `ratePerSecond` starts: a
+   * backlog at once, then publishes that keep going through the fault.
+   */
+  burst?: number;
+  /** The ledger's stream (see Ledger): give concurrent producers one each. Default: the shared one. */
+  stream?: string;
   /** Stop after this many events accepted. */
   maxEvents?: number;
   /** Subscriptions every event is owed to (they match every event). */
@@ -42,6 +49,8 @@ export interface RetryCounts {
  */
 export class Producer {
   sent = 0;
+  /** Events answered `duplicate: true` (a retried request that had been stored before its answer was lost). */
+  duplicates = 0;
   readonly retries: RetryCounts = { connection: 0, timeout: 0, backoff: 0, serverError: 0 };
   /** ms of the slowest accepted request (retries of the same batch not included). */
   slowestMs = 0;
@@ -104,12 +113,15 @@ export class Producer {
 
   private async loop(): Promise<void> {
     const started = Date.now();
-    const { maxEvents = Infinity, batchSize, ratePerSecond } = this.opts;
+    const { maxEvents = Infinity, batchSize, ratePerSecond, burst = 0 } = this.opts;
+    let pacedFrom: number | null = null;
     while (!this.stopping && this.sent < maxEvents) {
       const n = Math.min(batchSize, maxEvents - this.sent);
-      if (ratePerSecond) {
-        const due = started + (this.sent / ratePerSecond) * 1000;
+      if (ratePerSecond && this.sent >= burst) {
+        pacedFrom ??= burst === 0 ? started : Date.now();
+        const due = pacedFrom + ((this.sent - burst) / ratePerSecond) * 1000;
         if (due > Date.now()) await sleep(due - Date.now());
+        if (this.stopping) return;
       }
       const ids = Array.from({ length: n }, (_, i) => `${this.opts.prefix}-${this.sent + i}`);
       await this.publish(ids);
@@ -146,7 +158,8 @@ export class Producer {
         const got = answer.events.map((e) => e.id);
         if (got.join('\n') !== ids.join('\n'))
           throw new Error(`202 answered other ids: ${text.slice(0, 300)}`);
-        this.opts.ledger.accept(ids, this.opts.subscriptions());
+        this.duplicates += answer.events.filter((e) => e.duplicate).length;
+        this.opts.ledger.accept(ids, this.opts.subscriptions(), this.opts.stream);
         this.accepted202++;
         if (this.faultActive()) this.acceptedDuringFault++;
         this.slowestMs = Math.max(this.slowestMs, Date.now() - first);

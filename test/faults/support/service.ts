@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../support/global-setup';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -78,11 +77,6 @@ export function devServerPid(dataDir: string): number | null {
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
-/** Free ports for an all-in-one service with its embedded dev server. */
-export async function servicePorts(): Promise<{ api: number; dev: number; ui: number }> {
-  return { api: await freePort(), dev: await freePort(), ui: await freePort() };
-}
-
 /** A JSON call to a running service. */
 export async function api(
   baseUrl: string,
@@ -129,4 +123,26 @@ export async function deadLetterKeys(
     for (const d of res.body.data as { event: { id: string } }[]) keys.add(`${id}/${d.event.id}`);
   }
   return keys;
+}
+
+/** Every JSON log line in `output` whose `msg` is `msg`, parsed, in order. */
+export function logLines(output: string, msg: string): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{') || !line.includes(msg)) continue;
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.msg === msg) lines.push(entry);
+    } catch {
+      // a line cut by the output's bound
+    }
+  }
+  return lines;
+}
+
+/** ms since the epoch of every JSON log line in `output` whose `msg` is `msg`, in order. */
+export function logTimes(output: string, msg: string): number[] {
+  return logLines(output, msg)
+    .filter((l) => typeof l.time === 'string' || typeof l.time === 'number')
+    .map((l) => new Date(l.time as string | number).getTime());
 }
