@@ -11,6 +11,7 @@ import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { Logger } from '../logger';
 import type { Store } from '../store';
+import { subscriberWorkflowId } from '../workflows/ids';
 import type { Subscribers } from './subscribers';
 
 /** ms a wake may be owed before it is sent again. */
@@ -107,7 +108,7 @@ export class Reconciler {
       running.add(execution.workflowId);
     let started = 0;
     for (const { id } of needed) {
-      if (running.has(`hookline-sub-${id}`)) continue;
+      if (running.has(subscriberWorkflowId(id))) continue;
       try {
         if (await this.opts.subscribers.start(id)) started++;
       } catch (err) {
