@@ -91,7 +91,9 @@ describe('metrics of a --worker-only process', () => {
       await receiver.close();
       proc.child.kill('SIGTERM');
       api.child.kill('SIGTERM');
-      expect(await proc.exited).toBe(0);
+      const exited = await proc.exited;
+      if (exited !== 0) console.log(proc.output().slice(-4000));
+      expect(exited).toBe(0);
       expect(await api.exited).toBe(0);
     }
   });
