@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { testDialect } from '../support/app';
+import { testDialect } from '../support/store';
 import { freePort } from '../support/global-setup';
 import { TestReceiver } from '../support/receiver';
 import { freshDatabase } from '../support/store';
