@@ -296,9 +296,14 @@ describe('the OpenAPI document', () => {
     expect(create.required).toEqual(['url', 'eventTypes']);
     expect(create.properties.format).toMatchObject({
       default: 'raw',
-      enum: ['raw', 'cloudevents', 'slack', 'teams', 'googlechat'],
+      enum: ['raw', 'cloudevents', 'slack', 'teams', 'googlechat', 'event'],
     });
-    expect(create.properties.maxBatchSize).toMatchObject({ default: 100, minimum: 1, maximum: 100 });
+    // No schema default: an absent maxBatchSize is 100, or 1 with format `event` (which needs 1).
+    expect(create.properties.maxBatchSize).toMatchObject({ minimum: 1, maximum: 100 });
+    expect(create.properties.maxBatchSize).not.toHaveProperty('default');
+    expect(create.properties.maxBatchSize!.description).toMatch(/100 unless given.*1 with format `event`/);
+    expect(create.properties.name).toMatchObject({ default: null });
+    expect(create.properties.name!.anyOf).toContainEqual({ type: 'string', maxLength: 200 });
     expect(create.properties.url).toMatchObject({ type: 'string', maxLength: 2048 });
   });
 
@@ -329,6 +334,7 @@ describe('the OpenAPI document', () => {
     const fields = [
       'id',
       'url',
+      'name',
       'eventTypes',
       'subject',
       'categories',

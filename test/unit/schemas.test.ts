@@ -202,6 +202,7 @@ describe('SubscriptionCreate', () => {
       parseBody(SubscriptionCreate, { ...minimalSubscription, url: 'HTTPS://Example.COM:443/hooks#x' }),
     ).toEqual({
       url: 'https://example.com/hooks',
+      name: null,
       eventTypes: ['order.created'],
       subject: null,
       categories: null,
@@ -219,6 +220,7 @@ describe('SubscriptionCreate', () => {
   it('keeps every field a client sets', () => {
     const full = {
       url: 'https://example.com/hooks',
+      name: 'Orders to ERP',
       eventTypes: ['catalog.created', 'edition.*', '*'],
       subject: 'catalogs/',
       categories: ['input', 'stream'],
