@@ -72,14 +72,17 @@ export class TenantService {
     }
     if (!(await this.store.tenants.markDeleted(id, Date.now()))) throw new NotFoundError('tenant');
     this.deps.auth.forgetTenant(id);
+    // In id order, page after page (terminates even if a removal meets one deleted meanwhile).
+    let after: string | undefined;
     for (;;) {
-      const page = await this.store.subscriptions.list(id, { limit: 250 });
+      const page = await this.store.subscriptions.list(id, { limit: 250, after });
       for (const sub of page.data) {
         await this.deps.subscriptions.remove(id, sub.id).catch((err: unknown) => {
           if (!(err instanceof NotFoundError)) throw err;
         });
       }
       if (page.next === null) break;
+      after = page.next;
     }
   }
 

@@ -187,6 +187,14 @@ describe('tenants and API keys (operators)', () => {
         eventTypes: ['*'],
       });
       expect(sub.status).toBe(201);
+      const others: string[] = [];
+      for (const i of [1, 2, 3]) {
+        const more = await as(key, 'POST', '/v1/subscriptions', {
+          url: `${receiver.url}/del/${i}`,
+          eventTypes: ['*'],
+        });
+        others.push(more.body.id);
+      }
       // Its workflow runs (the create starts it off the request's path; this waits for that start).
       const handle = app.client.workflow.getHandle(subscriberWorkflowId(sub.body.id));
       for (let started = false; !started;) {
@@ -212,6 +220,7 @@ describe('tenants and API keys (operators)', () => {
       expect(lateSub.status).toBe(401);
 
       expect(await app.store.subscriptions.get(id, sub.body.id)).toBeNull();
+      for (const other of others) expect(await app.store.subscriptions.get(id, other)).toBeNull();
       expect((await op('GET', `/v1/tenants/${id}`)).status).toBe(404);
       expect((await op('DELETE', `/v1/tenants/${id}`)).status).toBe(404);
       expect(
