@@ -146,6 +146,30 @@ describe('usage and quotas', () => {
     expect((await uncapped.call('POST', '/v1/events', events('u1', 'u2', 'u3', 'u4'))).status).toBe(202);
   });
 
+  it('refuses an ingress publish signal over the cap whole, and reports it instead of retrying', async () => {
+    const t = await tenantWith({ eventsPerMonth: 1 }, 1);
+    const handle = app.client.workflow.getHandle(`hookline-ingress-${t.id}`);
+    // Its ingress workflow was started when the tenant was made (off the request's path).
+    for (let started = false; !started;) {
+      started = await handle.describe().then(
+        () => true,
+        () => false,
+      );
+      if (!started) await new Promise((r) => setTimeout(r, 100));
+    }
+    await handle.signal('publish', { events: events('i1', 'i2').events });
+    let rejected: { reason: string }[] = [];
+    for (let i = 0; i < 50 && rejected.length === 0; i++) {
+      rejected = await handle.query('rejectedPublishes');
+      if (rejected.length === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(rejected).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/quota/), events: 2 }),
+    ]);
+    for (const id of ['i1', 'i2']) expect((await t.call('GET', `/v1/events/${id}`)).status).toBe(404);
+    expect((await t.call('GET', '/v1/usage')).body.events).toBe(0);
+  });
+
   it("one tenant's events never count for another", async () => {
     const a = await tenantWith({ eventsPerMonth: 2 }, 1);
     const b = await tenantWith({ eventsPerMonth: 2 }, 1);
