@@ -127,6 +127,25 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   /** `tenant:key,tenant:key`. Unset: one key for tenant `default` is generated into $DATA_DIR/api-key. */
   API_KEYS: apiKeysSchema.optional(),
+  /**
+   * Operator keys (comma-separated, >= 16 characters each): they reach only `/v1/tenants…`, where
+   * tenants and their API keys are managed. Unset: those routes answer 401 (403 to a tenant key).
+   */
+  ADMIN_API_KEYS: z
+    .string()
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (keys) => keys.length > 0 && keys.every((k) => k.length >= 16),
+      'each key must be >= 16 characters',
+    )
+    .optional(),
+  /** Events per calendar month (UTC) of tenants that name no `eventsPerMonth`. Unset: no cap. */
+  DEFAULT_EVENTS_PER_MONTH: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   /** Public base URL of this API, used for validation callbacks and its origin header. */
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** CIDRs that delivery targets may resolve into although they are private/loopback/link-local. */
@@ -216,6 +235,10 @@ export interface Config {
     uiPort: number;
   };
   apiKeys: { tenant: string; key: string }[] | null;
+  /** sha256 digests of ADMIN_API_KEYS (the keys themselves are not kept); empty: no operator. */
+  adminKeyDigests: Buffer[];
+  /** DEFAULT_EVENTS_PER_MONTH; null: no cap. */
+  defaultEventsPerMonth: number | null;
   publicBaseUrl: string;
   allowedTargetNetworks: string[];
   logLevel: (typeof logLevels)[number];
@@ -261,6 +284,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const encryption = encryptionFrom(e.PAYLOAD_ENCRYPTION_KEY, e.PAYLOAD_DECRYPTION_KEYS);
   const codecKeys = e.CODEC_AUTH_KEYS ?? [];
+  const adminKeys = e.ADMIN_API_KEYS ?? [];
+  if (adminKeys.some((k) => e.API_KEYS?.some((a) => a.key === k))) {
+    throw new ConfigError(
+      'Invalid configuration:\n  ADMIN_API_KEYS: an operator key may not also be a tenant API key',
+    );
+  }
   if (codecKeys.some((k) => e.API_KEYS?.some((a) => a.key === k))) {
     throw new ConfigError(
       'Invalid configuration:\n  CODEC_AUTH_KEYS: a codec key may not also be a tenant API key',
@@ -282,6 +311,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
     },
     apiKeys: e.API_KEYS ?? null,
+    adminKeyDigests: adminKeys.map((k) => createHash('sha256').update(k, 'utf8').digest()),
+    defaultEventsPerMonth: e.DEFAULT_EVENTS_PER_MONTH ?? null,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     allowedTargetNetworks: e.ALLOWED_TARGET_NETWORKS,
     logLevel: e.LOG_LEVEL,

@@ -236,8 +236,15 @@ async function startApi(
       `\nHookline API key for tenant "default": ${keys.keys[0]!.key}\n(kept in ${keys.file})\n\n`,
     );
   }
-  // Every tenant's ingress workflow runs from the start (`publish` can be signalled).
-  for (const tenant of new Set(keys.keys.map((k) => k.tenant))) {
+  // The tenants of the keys exist in the store (GET /v1/tenants lists them).
+  await core.store.tenants.ensure(
+    keys.keys.map((k) => k.tenant),
+    Date.now(),
+  );
+  // Every tenant's ingress workflow runs from the start (`publish` can be signalled): those of the
+  // keys, and those made through the API (started when made; again here in case that failed).
+  const tenants = new Set([...keys.keys.map((k) => k.tenant), ...(await core.store.tenants.liveIds())]);
+  for (const tenant of tenants) {
     await retryStartupStep(
       `starting the ingress workflow of tenant ${tenant}`,
       () => core.subscribers.startIngress(tenant),

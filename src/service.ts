@@ -53,6 +53,7 @@ export function createCore(opts: CoreOptions): Core {
     store,
     subscribers,
     limits: config.backlog,
+    tenantDefaults: { eventsPerMonth: config.defaultEventsPerMonth },
     logger,
     afterCommit: opts.afterCommit,
   });

@@ -4,7 +4,12 @@ import type { MetricsRecorder } from '../metrics';
 import { GeneratedIds } from '../publish/generated-ids';
 import { normalizeEvent, type EventInput } from '../publish/normalize';
 import type { Publisher } from '../publish/publisher';
-import { BacklogFullError } from '../store/errors';
+import {
+  BacklogFullError,
+  EventDataInvalidError,
+  QuotaExceededError,
+  TenantGoneError,
+} from '../store/errors';
 
 export interface PublishDeps {
   publisher: Publisher;
@@ -39,11 +44,22 @@ export function createPublishActivities(deps: PublishDeps) {
       const generated = new GeneratedIds(idKey);
       const events = parsed.events.map((e) => normalizeEvent(e, tenant, now, generated));
       try {
-        const outcomes = await deps.publisher.publish(tenant, events);
+        // A signal carries a list: a schema mismatch names `events.<i>.data…`.
+        const outcomes = await deps.publisher.publish(tenant, events, { batch: true });
         const published = outcomes.filter((o) => !o.duplicate).length;
         deps.metrics.eventsPublished(tenant, published);
         return { published, rejected: null };
       } catch (err) {
+        // Refusals that waiting does not cure (a quota resets only next month): reported, not retried.
+        if (err instanceof QuotaExceededError || err instanceof TenantGoneError) {
+          deps.logger.warn({ tenant, error: err.message }, 'publish signal refused');
+          return { published: 0, rejected: err.message };
+        }
+        if (err instanceof EventDataInvalidError) {
+          const error = err.details.map((d) => `${d.path}: ${d.message}`).join('; ');
+          deps.logger.warn({ tenant, error }, 'publish signal refused');
+          return { published: 0, rejected: error };
+        }
         if (err instanceof BacklogFullError) {
           throw ApplicationFailure.create({
             type: 'BacklogFull',

@@ -9,7 +9,7 @@ import type { Publisher } from '../publish/publisher';
 import type { Store } from '../store';
 import type { Subscribers } from '../temporal/subscribers';
 import { VERSION } from '../version';
-import { requireApiKey } from './auth';
+import { Authenticator, requireApiKey, requireOperatorKey } from './auth';
 import { HttpError } from './errors';
 import { httpErrorOf } from './failures';
 import type { ApiKey } from './keys';
@@ -22,8 +22,10 @@ import { metricsRouter } from './routes/metrics';
 import { docsRouter } from './routes/docs';
 import { openapiRouter } from './routes/openapi';
 import { subscriptionsRouter } from './routes/subscriptions';
+import { tenantSelfRouter, tenantsRouter } from './routes/tenants';
 import { validateRouter } from './routes/validate';
 import type { SubscriptionService } from './subscriptions-service';
+import { TenantService } from './tenants-service';
 
 export interface AppDeps {
   config: Config;
@@ -38,9 +40,25 @@ export interface AppDeps {
   workerReady: () => Promise<boolean>;
   /** The process's metrics: served at GET /metrics and counted by the publish route. Absent: no /metrics. */
   metrics?: Metrics;
+  /** ms a tenant key found in the store is trusted before it is looked up again (default 2 s). */
+  keyCacheTtlMs?: number;
 }
 
 export function createApp(deps: AppDeps): Express {
+  const auth = new Authenticator({
+    configured: deps.apiKeys,
+    adminKeyDigests: deps.config.adminKeyDigests,
+    store: deps.store,
+    cacheTtlMs: deps.keyCacheTtlMs,
+  });
+  const tenants = new TenantService({
+    store: deps.store,
+    auth,
+    subscriptions: deps.subscriptions,
+    subscribers: deps.subscribers,
+    defaults: { eventsPerMonth: deps.config.defaultEventsPerMonth },
+    logger: deps.logger,
+  });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -53,8 +71,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(codecRouter(codecRouteOptions(deps.config)));
   // Before the API-key check: scrapers carry no API key (METRICS_TOKEN guards it when set).
   if (deps.metrics) app.use(metricsRouter(deps.metrics, deps.config.metrics.token));
-  // Auth comes before any body is read.
-  app.use('/v1', requireApiKey(deps.apiKeys));
+  // Auth comes before any body is read. Operator keys reach only /v1/tenants…; tenant keys the rest.
+  app.use('/v1/tenants', requireOperatorKey(auth));
+  app.use('/v1', requireApiKey(auth));
+  app.use(tenantsRouter(tenants));
+  app.use(tenantSelfRouter(tenants));
   app.use(subscriptionsRouter(deps.subscriptions));
   app.use(eventsRouter(deps.publisher, deps.subscriptions, deps.metrics));
   // A documented path with an undocumented method: 405 with Allow (built from the served document).

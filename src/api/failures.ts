@@ -4,8 +4,12 @@
  */
 import {
   BacklogFullError,
+  ConflictError,
+  EventDataInvalidError,
   LimitExceededError,
   NotFoundError,
+  QuotaExceededError,
+  TenantGoneError,
   UrlTakenError,
   VersionMismatchError,
 } from '../store/errors';
@@ -18,6 +22,14 @@ export function httpErrorOf(err: unknown): HttpError | null {
   if (err instanceof UrlTakenError) return HttpError.conflict(err.message, [{ id: err.existingId }]);
   if (err instanceof VersionMismatchError) return HttpError.preconditionFailed(err.message);
   if (err instanceof LimitExceededError) return HttpError.conflict(err.message);
+  if (err instanceof ConflictError) return HttpError.conflict(err.message);
+  if (err instanceof TenantGoneError) return HttpError.unauthorized(err.message);
+  if (err instanceof EventDataInvalidError) return HttpError.badRequest(err.message, err.details);
+  if (err instanceof QuotaExceededError) {
+    return new HttpError(429, 'quota_exceeded', err.message, [{ eventsPerMonth: err.eventsPerMonth }], {
+      'Retry-After': String(err.retryAfterSeconds),
+    });
+  }
   if (err instanceof BacklogFullError) {
     return HttpError.backlogFull(
       'a matching subscription cannot take more events now; publishing the same ids again is safe',

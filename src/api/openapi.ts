@@ -8,6 +8,13 @@ import { z } from 'zod';
 import { ErrorBody, EventId, HealthOut, ReadinessOut, SubscriptionId } from './schemas/common';
 import { EventBatchIn, EventIn, EventOut, PublishIn, PublishOut, StoredEvent } from './schemas/event';
 import {
+  EventTypeCreate,
+  EventTypeListOut,
+  EventTypeListQuery,
+  EventTypeOut,
+  EventTypePatch,
+} from './schemas/event-type';
+import {
   DeadLettersOut,
   DeliveriesOut,
   DeliveriesQuery,
@@ -26,6 +33,19 @@ import {
   ValidationOut,
   ValidationQuery,
 } from './schemas/subscription';
+import {
+  KeyCreate,
+  KeyCreatedOut,
+  KeyListOut,
+  KeyOut,
+  TenantCreate,
+  TenantId,
+  TenantListOut,
+  TenantListQuery,
+  TenantOut,
+  TenantPatch,
+  UsageOut,
+} from './schemas/tenant';
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -57,6 +77,11 @@ const REQUEST_SCHEMAS = {
   EventIn,
   EventBatch: EventBatchIn,
   PublishRequest: PublishIn,
+  TenantCreate,
+  TenantPatch,
+  KeyCreate,
+  EventTypeCreate,
+  EventTypePatch,
 } satisfies Record<string, z.ZodType>;
 
 /** Answer schemas by component name; converted with `io: 'output'`. */
@@ -76,6 +101,14 @@ const RESPONSE_SCHEMAS = {
   ValidationResult: ValidationOut,
   Health: HealthOut,
   Readiness: ReadinessOut,
+  Tenant: TenantOut,
+  TenantList: TenantListOut,
+  ApiKey: KeyOut,
+  ApiKeyCreated: KeyCreatedOut,
+  ApiKeyList: KeyListOut,
+  Usage: UsageOut,
+  EventType: EventTypeOut,
+  EventTypeList: EventTypeListOut,
 } satisfies Record<string, z.ZodType>;
 
 type RequestName = keyof typeof REQUEST_SCHEMAS;
@@ -127,7 +160,7 @@ function queryParameters(schema: z.ZodType): JsonObject[] {
 
 // ---- Shared responses ----
 
-type ErrorResponse = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 500 | 503;
+type ErrorResponse = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 429 | 500 | 503;
 
 const ERROR_RESPONSES: Record<ErrorResponse, { name: string; description: string; retryAfter?: true }> = {
   400: {
@@ -151,6 +184,12 @@ const ERROR_RESPONSES: Record<ErrorResponse, { name: string; description: string
     name: 'UnsupportedMediaType',
     description:
       '`unsupported_media_type`: the body must be UTF-8 JSON, sent as is or with Content-Encoding gzip, deflate or br.',
+  },
+  429: {
+    name: 'QuotaExceeded',
+    description:
+      '`quota_exceeded`: the publish would take the tenant over its `eventsPerMonth`; nothing of it was stored. `Retry-After`: seconds until the first day of the next month, 00:00 UTC.',
+    retryAfter: true,
   },
   500: { name: 'Internal', description: '`internal`.' },
   503: {
@@ -187,9 +226,10 @@ interface Success {
 interface OperationSpec {
   operationId: string;
   summary: string;
-  tag: 'Subscriptions' | 'Events' | 'Validation' | 'Operations';
-  /** Bearer API key required (the default). */
-  auth?: boolean;
+  tag:
+    'Subscriptions' | 'Events' | 'Event types' | 'Keys' | 'Usage' | 'Tenants' | 'Validation' | 'Operations';
+  /** Bearer API key required (the default); `operator`: an operator key (ADMIN_API_KEYS) instead. */
+  auth?: boolean | 'operator';
   parameters?: JsonObject[];
   body?: { schema: RequestName; required: boolean; description?: string };
   responses: Success[];
@@ -220,6 +260,7 @@ function operation(spec: OperationSpec): JsonObject {
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
     ...(spec.auth === false ? { security: [] } : {}),
+    ...(spec.auth === 'operator' ? { security: [{ operatorAuth: [] }] } : {}),
     ...(spec.parameters?.length ? { parameters: spec.parameters } : {}),
     ...(spec.body
       ? {
@@ -365,7 +406,7 @@ function paths(): Record<string, Record<string, JsonObject>> {
           'Answers once every matching subscription has durably queued the events, in order. Publishing an `id` again within 7 days queues nothing new (`duplicate: true`). A body is a batch iff it has an `events` member.',
         body: { schema: 'PublishRequest', required: true },
         responses: [{ status: 202, description: 'Queued.', schema: 'PublishResult' }],
-        errors: [400, 413, 415, 503],
+        errors: [400, 413, 415, 429, 503],
       }),
     },
     '/v1/events/{id}': {
@@ -378,6 +419,8 @@ function paths(): Record<string, Record<string, JsonObject>> {
         errors: [404],
       }),
     },
+    ...tenantPaths(),
+    ...tenantSelfPaths(),
     '/v1/validate/{id}': Object.fromEntries(
       (['get', 'post'] as const).map((method) => [
         method,
@@ -466,6 +509,180 @@ function paths(): Record<string, Record<string, JsonObject>> {
   };
 }
 
+const tenantIdParam = { $ref: '#/components/parameters/TenantId' };
+const keyIdParam = { $ref: '#/components/parameters/KeyId' };
+const eventTypeNameParam = { $ref: '#/components/parameters/EventTypeName' };
+
+/** `/v1/tenants…`: operator keys only (a tenant key answers 403). */
+function tenantPaths(): Record<string, Record<string, JsonObject>> {
+  const op = (spec: Omit<OperationSpec, 'tag' | 'auth'>) =>
+    operation({ ...spec, tag: 'Tenants', auth: 'operator', errors: [403, ...spec.errors] });
+  const tenantAnswer: Success[] = [{ status: 200, description: 'The tenant.', schema: 'Tenant' }];
+  return {
+    '/v1/tenants': {
+      post: op({
+        operationId: 'createTenant',
+        summary: 'Create a tenant',
+        description: 'Without `eventsPerMonth`, DEFAULT_EVENTS_PER_MONTH applies; null is no cap.',
+        body: { schema: 'TenantCreate', required: true },
+        responses: [{ status: 201, description: 'The tenant.', schema: 'Tenant' }],
+        errors: [400, 409, 413, 415],
+      }),
+      get: op({
+        operationId: 'listTenants',
+        summary: 'List tenants',
+        parameters: queryParameters(TenantListQuery),
+        responses: [{ status: 200, description: 'One page of tenants.', schema: 'TenantList' }],
+        errors: [400],
+      }),
+    },
+    '/v1/tenants/{id}': {
+      get: op({
+        operationId: 'getTenant',
+        summary: 'Get a tenant',
+        parameters: [tenantIdParam],
+        responses: tenantAnswer,
+        errors: [404],
+      }),
+      patch: op({
+        operationId: 'updateTenant',
+        summary: 'Change a tenant (name, eventsPerMonth)',
+        parameters: [tenantIdParam],
+        body: { schema: 'TenantPatch', required: true },
+        responses: tenantAnswer,
+        errors: [400, 404, 413, 415],
+      }),
+      delete: op({
+        operationId: 'deleteTenant',
+        summary: 'Delete a tenant',
+        description:
+          'Its keys stop working at once and its subscriptions are deleted. Tenants of API_KEYS answer 409.',
+        parameters: [tenantIdParam],
+        responses: [{ status: 204, description: 'Deleted.' }],
+        errors: [404, 409],
+      }),
+    },
+    '/v1/tenants/{id}/keys': {
+      post: op({
+        operationId: 'createTenantKey',
+        summary: "Make one of the tenant's API keys",
+        parameters: [tenantIdParam],
+        body: { schema: 'KeyCreate', required: true },
+        responses: [{ status: 201, description: 'The key, shown only here.', schema: 'ApiKeyCreated' }],
+        errors: [400, 404, 413, 415],
+      }),
+      get: op({
+        operationId: 'listTenantKeys',
+        summary: "The tenant's API keys (never the keys themselves)",
+        parameters: [tenantIdParam],
+        responses: [{ status: 200, description: 'The keys.', schema: 'ApiKeyList' }],
+        errors: [404],
+      }),
+    },
+    '/v1/tenants/{id}/keys/{keyId}': {
+      delete: op({
+        operationId: 'deleteTenantKey',
+        summary: "Delete one of the tenant's API keys",
+        description: 'The key answers 401 within 5 s on every API process.',
+        parameters: [tenantIdParam, keyIdParam],
+        responses: [{ status: 204, description: 'Deleted.' }],
+        errors: [404],
+      }),
+    },
+  };
+}
+
+/** A tenant's own keys, usage and event types. */
+function tenantSelfPaths(): Record<string, Record<string, JsonObject>> {
+  const eventType: Success[] = [{ status: 200, description: 'The event type.', schema: 'EventType' }];
+  return {
+    '/v1/keys': {
+      post: operation({
+        operationId: 'createKey',
+        summary: 'Make an API key of this tenant',
+        tag: 'Keys',
+        body: { schema: 'KeyCreate', required: true },
+        responses: [{ status: 201, description: 'The key, shown only here.', schema: 'ApiKeyCreated' }],
+        errors: [400, 413, 415],
+      }),
+      get: operation({
+        operationId: 'listKeys',
+        summary: "This tenant's API keys made through the API (never the keys themselves)",
+        tag: 'Keys',
+        responses: [{ status: 200, description: 'The keys.', schema: 'ApiKeyList' }],
+        errors: [],
+      }),
+    },
+    '/v1/keys/{keyId}': {
+      delete: operation({
+        operationId: 'deleteKey',
+        summary: 'Delete an API key of this tenant',
+        tag: 'Keys',
+        description: 'The key answers 401 within 5 s on every API process.',
+        parameters: [keyIdParam],
+        responses: [{ status: 204, description: 'Deleted.' }],
+        errors: [404],
+      }),
+    },
+    '/v1/usage': {
+      get: operation({
+        operationId: 'getUsage',
+        summary: "This month's accepted events and the cap",
+        tag: 'Usage',
+        responses: [{ status: 200, description: 'Usage this calendar month (UTC).', schema: 'Usage' }],
+        errors: [],
+      }),
+    },
+    '/v1/event-types': {
+      post: operation({
+        operationId: 'createEventType',
+        summary: 'Add an event type to the catalog',
+        tag: 'Event types',
+        description:
+          'With a `schema` (JSON Schema draft 2020-12), published events of this type must have matching `data` (else 400 with paths under `data`). An invalid schema answers 400.',
+        body: { schema: 'EventTypeCreate', required: true },
+        responses: [{ status: 201, description: 'The event type.', schema: 'EventType' }],
+        errors: [400, 409, 413, 415],
+      }),
+      get: operation({
+        operationId: 'listEventTypes',
+        summary: 'The event-type catalog',
+        tag: 'Event types',
+        parameters: queryParameters(EventTypeListQuery),
+        responses: [{ status: 200, description: 'Event types by name.', schema: 'EventTypeList' }],
+        errors: [400],
+      }),
+    },
+    '/v1/event-types/{name}': {
+      get: operation({
+        operationId: 'getEventType',
+        summary: 'Get an event type',
+        tag: 'Event types',
+        parameters: [eventTypeNameParam],
+        responses: eventType,
+        errors: [404],
+      }),
+      patch: operation({
+        operationId: 'updateEventType',
+        summary: 'Change an event type (description, schema, archived)',
+        tag: 'Event types',
+        parameters: [eventTypeNameParam],
+        body: { schema: 'EventTypePatch', required: true },
+        responses: eventType,
+        errors: [400, 404, 413, 415],
+      }),
+      delete: operation({
+        operationId: 'deleteEventType',
+        summary: 'Delete an event type',
+        tag: 'Event types',
+        parameters: [eventTypeNameParam],
+        responses: [{ status: 204, description: 'Deleted.' }],
+        errors: [404],
+      }),
+    },
+  };
+}
+
 /** Builds the whole document. Pure; callers cache it. */
 export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
   const requestSchemas = componentSchemas(REQUEST_SCHEMAS, 'input');
@@ -483,6 +700,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     tags: [
       { name: 'Subscriptions', description: 'Webhook endpoint registrations and their queues.' },
       { name: 'Events', description: 'Publishing events.' },
+      { name: 'Event types', description: 'The event-type catalog and its JSON Schemas.' },
+      { name: 'Keys', description: "A tenant's own API keys." },
+      { name: 'Usage', description: 'Monthly usage and quota.' },
+      { name: 'Tenants', description: 'Tenants and their API keys: operator keys only.' },
       { name: 'Validation', description: 'The CloudEvents abuse-protection handshake callback.' },
       { name: 'Operations', description: 'Health, metrics and this document.' },
     ],
@@ -512,6 +733,27 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           description: 'An event id; percent-encode `/` and other reserved characters.',
           schema: inputSchema(EventId),
         },
+        TenantId: {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'A tenant id (a lowercase slug).',
+          schema: inputSchema(TenantId),
+        },
+        KeyId: {
+          name: 'keyId',
+          in: 'path',
+          required: true,
+          description: 'An API key id (`key_…`).',
+          schema: { type: 'string', pattern: '^key_[0-9a-f]{32}$' },
+        },
+        EventTypeName: {
+          name: 'name',
+          in: 'path',
+          required: true,
+          description: 'An event type name; percent-encode `/`.',
+          schema: { type: 'string', minLength: 1, maxLength: 256 },
+        },
         IfMatch: {
           name: 'If-Match',
           in: 'header',
@@ -528,6 +770,11 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: '`Authorization: Bearer <api key>`.' },
+        operatorAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: '`Authorization: Bearer <operator key>` (ADMIN_API_KEYS); only for `/v1/tenants…`.',
+        },
       },
     },
   };

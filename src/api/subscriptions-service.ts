@@ -18,6 +18,7 @@ import type { EntryStatus } from '../store/queues';
 import type { Handshake, ListQuery, SubscriptionChanges } from '../store/subscriptions';
 import type { Subscribers } from '../temporal/subscribers';
 import { HttpError } from './errors';
+import { EVENT_FORMAT_BATCH } from './schemas/subscription';
 
 export type SubscriptionInput = Pick<
   Subscription,
@@ -156,6 +157,15 @@ export class SubscriptionService {
     expectedVersion: number | undefined,
   ): Promise<Subscription> {
     if (!SUBSCRIPTION_ID.test(id)) throw new NotFoundError('subscription');
+    if (changes.format !== undefined || changes.maxBatchSize !== undefined) {
+      const current = await this.get(tenant, id);
+      const format = changes.format ?? current.format;
+      if (format === 'event' && (changes.maxBatchSize ?? current.maxBatchSize) !== 1) {
+        throw HttpError.badRequest('the body is not valid', [
+          { path: 'maxBatchSize', message: EVENT_FORMAT_BATCH },
+        ]);
+      }
+    }
     const next = { ...changes };
     if (changes.url !== undefined) next.url = await this.checkTarget(changes.url);
     const { subscription } = await this.store.subscriptions.patch(

@@ -49,6 +49,8 @@ export function formatBatch(input: FormatBatchInput): FormattedBatch {
   switch (input.format) {
     case 'raw':
       return { contentType: CONTENT_TYPE_JSON, body: rawBody(input) };
+    case 'event':
+      return { contentType: CONTENT_TYPE_JSON, body: eventBody(input) };
     case 'cloudevents':
       return cloudEvents(input);
     case 'slack':
@@ -69,22 +71,34 @@ export function formatBatch(input: FormatBatchInput): FormattedBatch {
 
 // ---- raw ----
 
+/** One event as `raw` and `event` send it. */
+function eventObject(e: HooklineEvent) {
+  // Key order is part of the format (test/fixtures/golden pins it); `data` is always present, null when absent.
+  return {
+    id: e.id,
+    type: e.type,
+    source: e.source,
+    subject: e.subject,
+    category: e.category,
+    labels: e.labels,
+    time: e.time,
+    data: e.data === undefined ? null : e.data,
+  };
+}
+
 function rawBody({ msgId, subscriptionId, events }: FormatBatchInput): string {
-  return JSON.stringify({
-    id: msgId,
-    subscriptionId,
-    // Key order is part of the format (test/fixtures/golden pins it); `data` is always present, null when absent.
-    events: events.map((e) => ({
-      id: e.id,
-      type: e.type,
-      source: e.source,
-      subject: e.subject,
-      category: e.category,
-      labels: e.labels,
-      time: e.time,
-      data: e.data === undefined ? null : e.data,
-    })),
-  });
+  return JSON.stringify({ id: msgId, subscriptionId, events: events.map(eventObject) });
+}
+
+// ---- event ----
+
+/**
+ * The event object itself (the subscription's maxBatchSize is 1). A batch cut before the format
+ * became `event` may still hold several events (a cut batch is fixed across its retries): it goes as
+ * a JSON array of event objects rather than losing any.
+ */
+function eventBody({ events }: FormatBatchInput): string {
+  return JSON.stringify(events.length === 1 ? eventObject(events[0]!) : events.map(eventObject));
 }
 
 // ---- cloudevents ----

@@ -17,7 +17,7 @@ export interface HooklineEvent {
   data: unknown;
 }
 
-export const FORMATS = ['raw', 'cloudevents', 'slack', 'teams', 'googlechat'] as const;
+export const FORMATS = ['raw', 'cloudevents', 'slack', 'teams', 'googlechat', 'event'] as const;
 export type DeliveryFormat = (typeof FORMATS)[number];
 
 export const SUBSCRIPTION_STATUSES = ['pending_validation', 'active', 'paused', 'disabled'] as const;

@@ -10,6 +10,7 @@ import type { HooklineEvent } from '../domain/types';
 import type { Logger } from '../logger';
 import type { Store } from '../store';
 import type { BacklogLimits } from '../store/queues';
+import type { TenantDefaults } from '../store/tenants';
 import type { PublishOutcome } from '../store/publishing';
 import type { Subscribers } from '../temporal/subscribers';
 
@@ -19,6 +20,8 @@ export interface PublisherOptions {
   store: Store;
   subscribers: Subscribers;
   limits: BacklogLimits;
+  /** The cap of tenants that name none (DEFAULT_EVENTS_PER_MONTH). */
+  tenantDefaults?: TenantDefaults;
   logger: Logger;
   /** Most events in one transaction. */
   maxGroupEvents?: number;
@@ -29,6 +32,7 @@ export interface PublisherOptions {
 interface Waiting {
   tenant: string;
   events: HooklineEvent[];
+  batch: boolean;
   resolve: (outcomes: PublishOutcome[]) => void;
   reject: (err: unknown) => void;
 }
@@ -45,11 +49,17 @@ export class Publisher {
   /**
    * Stores `events` (normalised, in publish order) and queues each to every matching subscription,
    * durably, then answers. Throws BacklogFullError when a matching subscription cannot take them: then
-   * nothing of this request was stored, and publishing the same ids again is safe.
+   * nothing of this request was stored, and publishing the same ids again is safe. Likewise
+   * QuotaExceededError, EventDataInvalidError (paths under `events.<i>.data` when `batch`, else
+   * `data`) and TenantGoneError.
    */
-  publish(tenant: string, events: HooklineEvent[]): Promise<PublishOutcome[]> {
+  publish(
+    tenant: string,
+    events: HooklineEvent[],
+    opts: { batch?: boolean } = {},
+  ): Promise<PublishOutcome[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ tenant, events, resolve, reject });
+      this.queue.push({ tenant, events, batch: opts.batch ?? false, resolve, reject });
       if (!this.running) {
         this.running = true;
         // One macrotask later: requests parsed in the same tick join the first group.
@@ -89,9 +99,10 @@ export class Publisher {
 
   private async commit(group: Waiting[]): Promise<void> {
     const { results, wakes } = await this.opts.store.publish(
-      group.map((w) => ({ tenant: w.tenant, events: w.events })),
+      group.map((w) => ({ tenant: w.tenant, events: w.events, batch: w.batch })),
       this.opts.limits,
       Date.now(),
+      this.opts.tenantDefaults,
     );
     this.opts.afterCommit?.();
     for (const wake of wakes) this.opts.subscribers.wake(wake.subscriptionId, { headSeq: wake.headSeq });

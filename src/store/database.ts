@@ -32,6 +32,44 @@ export interface TenantsTable {
   routing_version: number;
   created_at: number;
   updated_at: number;
+  /** 1 when the tenant named its cap (a number, or null for none); 0: DEFAULT_EVENTS_PER_MONTH applies. */
+  events_per_month_set: number;
+  /** Bumped by every change of the tenant's event types: publishers recompile its schemas. */
+  catalog_version: number;
+  /** Set when the tenant was deleted: the row stays, so the id is never reused. */
+  deleted_at: number | null;
+}
+
+/** Tenant API keys made through the API (those of API_KEYS live in the config only). */
+export interface ApiKeysTable {
+  id: string;
+  tenant: string;
+  name: string | null;
+  /** Hex SHA-256 of the key: the key itself is shown once and never stored. */
+  key_hash: string;
+  created_at: number;
+  /** Coarse: written at most once a minute per key and process (src/api/auth.ts). */
+  last_used_at: number | null;
+}
+
+/** Accepted, non-duplicate events per tenant and calendar month (UTC). */
+export interface UsageTable {
+  tenant: string;
+  /** `YYYY-MM`, UTC. */
+  period: string;
+  events: number;
+}
+
+/** The event-type catalog, per tenant. */
+export interface EventTypesTable {
+  tenant: string;
+  name: string;
+  description: string | null;
+  /** JSON text of a JSON Schema (draft 2020-12) for `data`, or null. */
+  schema: string | null;
+  archived: number;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface SubscriptionsTable {
@@ -163,6 +201,9 @@ export interface Database {
   events: EventsTable;
   attempts: AttemptsTable;
   dead_letters: DeadLettersTable;
+  api_keys: ApiKeysTable;
+  usage: UsageTable;
+  event_types: EventTypesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -42,3 +42,36 @@ export class BacklogFullError extends Error {
     super(`backlog full for ${subscriptionIds.join(', ')}`);
   }
 }
+
+/** A row with this key exists already (a tenant id, an event-type name), or the change is not allowed. */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+
+/** The tenant was deleted: its keys no longer authenticate and nothing is written for it. */
+export class TenantGoneError extends Error {
+  override name = 'TenantGoneError';
+  constructor() {
+    super('the tenant of this API key was deleted');
+  }
+}
+
+/** The publish would take the tenant over its monthly cap: nothing of the request was stored. */
+export class QuotaExceededError extends Error {
+  override name = 'QuotaExceededError';
+  constructor(
+    readonly eventsPerMonth: number,
+    /** Seconds until the first day of the next month, 00:00 UTC. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`the tenant's quota of ${eventsPerMonth} events this month is used up`);
+  }
+}
+
+/** Some event's `data` does not match its type's schema: nothing of the request was stored. */
+export class EventDataInvalidError extends Error {
+  override name = 'EventDataInvalidError';
+  constructor(readonly details: { path: string; message: string }[]) {
+    super("an event's data does not match the schema of its type");
+  }
+}

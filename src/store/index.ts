@@ -3,8 +3,10 @@
  * their secrets, tenants). One query layer over SQLite and PostgreSQL; migrations at open.
  */
 import type { EncryptionKeys } from '../temporal/codec';
+import { ApiKeyRows } from './api-keys';
 import { AttemptRows } from './attempts';
 import { openDatabase, type Db, type Dialect, type DatabaseOptions } from './database';
+import { CatalogCache, EventTypeRows } from './event-types';
 import { EventRows } from './events';
 import { migrate } from './migrate';
 import { publishGroup, type PublishRequest, type PublishResult, type RoutingSource } from './publishing';
@@ -13,6 +15,7 @@ import { Retention } from './retention';
 import { Sealer } from './sealing';
 import { SubscriberProgressRows } from './subscriber-progress';
 import { SubscriptionRows, type RoutingTable } from './subscriptions';
+import { TenantRows, type TenantDefaults } from './tenants';
 
 export interface StoreOptions extends DatabaseOptions {
   /** PAYLOAD_ENCRYPTION_KEY and older keys: sealed columns; null: plain JSON. */
@@ -28,11 +31,18 @@ export interface Store {
   readonly attempts: AttemptRows;
   readonly progress: SubscriberProgressRows;
   readonly retention: Retention;
-  /** One transaction for a group of publish requests (see src/store/publishing.ts). */
+  readonly tenants: TenantRows;
+  readonly apiKeys: ApiKeyRows;
+  readonly eventTypes: EventTypeRows;
+  /**
+   * One transaction for a group of publish requests (see src/store/publishing.ts). `defaults`: the
+   * cap of tenants that name none (DEFAULT_EVENTS_PER_MONTH); absent, no cap.
+   */
   publish(
     requests: PublishRequest[],
     limits: BacklogLimits,
     now: number,
+    defaults?: TenantDefaults,
   ): Promise<{ results: PublishResult[]; wakes: Wake[] }>;
   close(): Promise<void>;
 }
@@ -62,6 +72,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   const sealer = new Sealer(opts.encryption);
   const subscriptions = new SubscriptionRows(db, dialect, sealer);
   const routing = new RoutingCache(subscriptions);
+  const catalogs = new CatalogCache();
   return {
     db,
     dialect,
@@ -71,10 +82,15 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     attempts: new AttemptRows(db),
     progress: new SubscriberProgressRows(db, dialect, sealer),
     retention: new Retention(db),
-    publish: (requests, limits, now) => publishGroup(db, dialect, sealer, routing, requests, limits, now),
+    tenants: new TenantRows(db, dialect),
+    apiKeys: new ApiKeyRows(db),
+    eventTypes: new EventTypeRows(db, dialect),
+    publish: (requests, limits, now, defaults) =>
+      publishGroup(db, dialect, sealer, routing, catalogs, requests, limits, now, defaults),
     close,
   };
 }
 
 export type { PublishRequest, PublishResult } from './publishing';
+export type { Tenant, TenantDefaults } from './tenants';
 export type { BacklogLimits, Wake } from './queues';

@@ -5,9 +5,11 @@
 import { Migrator, type Migration } from 'kysely';
 import type { Db, Dialect } from './database';
 import * as initial from './migrations/0001-initial';
+import * as tenants from './migrations/0002-tenants';
 
 const ALL: Record<string, { up(db: Parameters<typeof initial.up>[0], dialect: Dialect): Promise<void> }> = {
   '0001-initial': initial,
+  '0002-tenants': tenants,
 };
 
 export async function migrate(db: Db, dialect: Dialect): Promise<void> {

@@ -4,11 +4,18 @@
  * unique (tenant, idem_key) index, the event once, one queue entry per matching subscription under
  * its queue row's lock, and the backlog limits; a request that would overflow a backlog writes
  * nothing and gets BacklogFullError, without failing the others of its group.
+ *
+ * Tenants (#16): after the queues, each tenant's row is locked (lock order: subscription row → queue
+ * row → tenants row), which serialises the publishes of one tenant across processes. Under it: the
+ * tenant is live (else TenantGoneError), its events' `data` match their types' schemas as of this
+ * transaction (else EventDataInvalidError), and its accepted, non-duplicate events fit its monthly
+ * cap (else QuotaExceededError). Each refusal is of the whole request, and writes nothing of it.
  */
 import { matchesFilter } from '../domain/matching';
 import type { HooklineEvent } from '../domain/types';
 import type { Db, Dialect, QueueEntriesTable } from './database';
-import { BacklogFullError } from './errors';
+import type { Catalog } from './event-types';
+import { BacklogFullError, EventDataInvalidError, QuotaExceededError, TenantGoneError } from './errors';
 import { eventBytes, eventColumns, IDEMPOTENCY_WINDOW_MS } from './events';
 import {
   appendEntries,
@@ -23,12 +30,15 @@ import {
 } from './queues';
 import type { Sealer } from './sealing';
 import type { RoutingEntry, RoutingTable } from './subscriptions';
-import { routingVersion } from './tenants';
+import { capOf, lockTenants, NO_TENANT_DEFAULTS, routingVersion, type TenantDefaults } from './tenants';
+import { addUsage, periodOf, secondsUntilNextPeriod, usedEvents } from './usage';
 
 export interface PublishRequest {
   tenant: string;
   /** Normalised events in publish order; an id repeated within the request counts once. */
   events: HooklineEvent[];
+  /** True when the events came as `{"events": [...]}`: a 400 then names `events.<i>.data…`. */
+  batch?: boolean;
 }
 
 export interface PublishOutcome {
@@ -38,11 +48,18 @@ export interface PublishOutcome {
   subscriptions: string[];
 }
 
-export type PublishResult = { outcomes: PublishOutcome[] } | { error: BacklogFullError };
+export type PublishRefusal = BacklogFullError | QuotaExceededError | EventDataInvalidError | TenantGoneError;
+
+export type PublishResult = { outcomes: PublishOutcome[] } | { error: PublishRefusal };
 
 /** Routing tables by tenant; loads a tenant's table when its version in the store moved. */
 export interface RoutingSource {
   table(db: Db, tenant: string, version: number): Promise<RoutingTable>;
+}
+
+/** Event-type catalogs by tenant; loads a tenant's when its catalog version in the store moved. */
+export interface CatalogSource {
+  catalog(db: Db, tenant: string, version: number): Promise<Catalog>;
 }
 
 /**
@@ -64,9 +81,11 @@ export async function publishGroup(
   dialect: Dialect,
   sealer: Sealer,
   routing: RoutingSource,
+  catalogSource: CatalogSource,
   requests: PublishRequest[],
   limits: BacklogLimits,
   now: number,
+  defaults: TenantDefaults = NO_TENANT_DEFAULTS,
 ): Promise<{ results: PublishResult[]; wakes: Wake[] }> {
   return db.transaction().execute(async (trx) => {
     // Routing tables as of this transaction: a subscription committed before it is seen.
@@ -86,10 +105,26 @@ export async function publishGroup(
       for (const e of r.events) for (const id of matching(r.tenant, e)) candidates.add(id);
     const queues = await lockQueues(trx, dialect, [...candidates]);
 
+    // Then the tenants' rows (after every queue row: the store's lock order). What follows reads
+    // what the tenant's previous publish committed: its usage and its idempotency keys.
+    const tenants = await lockTenants(trx, dialect, [...tables.keys()], now);
+    const period = periodOf(now);
+    const used = new Map<string, number>();
+    const catalogs = new Map<string, Catalog>();
+    for (const [tenant, row] of tenants) {
+      if (row.deleted_at !== null) continue;
+      used.set(tenant, await usedEvents(trx, tenant, period));
+      catalogs.set(tenant, await catalogSource.catalog(trx, tenant, row.catalog_version));
+    }
+
     const known = await liveKeys(trx, requests, now);
     const claimed = new Set<string>();
     const adding = new Map<string, { events: number; bytes: number }>();
-    const plans = requests.map((r): Planned[] | BacklogFullError => {
+    const plans = requests.map((r): Planned[] | PublishRefusal => {
+      const tenantRow = tenants.get(r.tenant)!;
+      if (tenantRow.deleted_at !== null) return new TenantGoneError();
+      const invalid = dataProblems(catalogs.get(r.tenant)!, r);
+      if (invalid.length > 0) return new EventDataInvalidError(invalid);
       const planned: Planned[] = [];
       const inRequest = new Set<string>();
       const extra = new Map<string, { events: number; bytes: number }>();
@@ -112,6 +147,10 @@ export async function publishGroup(
         const add = extra.get(id)!;
         return { events: before.events + add.events, bytes: before.bytes + add.bytes };
       };
+      const cap = capOf(tenantRow, defaults);
+      if (cap !== null && used.get(r.tenant)! + planned.length > cap) {
+        return new QuotaExceededError(cap, secondsUntilNextPeriod(now));
+      }
       const full = [...extra.keys()].filter((id) => {
         const total = sum(id);
         return overLimit(queues.get(id)!, total.events, total.bytes, limits) !== null;
@@ -119,6 +158,7 @@ export async function publishGroup(
       if (full.length > 0) return new BacklogFullError(full.sort(), BACKLOG_RETRY_AFTER_SECONDS);
       for (const id of extra.keys()) adding.set(id, sum(id));
       for (const key of inRequest) claimed.add(key);
+      used.set(r.tenant, used.get(r.tenant)! + planned.length);
       return planned;
     });
 
@@ -150,6 +190,16 @@ export async function publishGroup(
       }
     }
     await appendEntries(trx, entries);
+    // Each event stored here counts once, whatever its fan-out (the tenant's lock makes every one
+    // planned a stored one: no other transaction of this tenant could insert its id meanwhile).
+    const stored = new Map<string, number>();
+    for (const key of pks.keys()) {
+      const tenant = key.slice(0, key.indexOf('\u0000'));
+      stored.set(tenant, (stored.get(tenant) ?? 0) + 1);
+    }
+    for (const [tenant, events] of [...stored].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      await addUsage(trx, tenant, period, events);
+    }
     const wakes = await saveHeads(trx, dialect, [...touched.values()], now);
 
     // Outcomes in request order: the first copy of an id is the event, later copies are duplicates.
@@ -168,6 +218,17 @@ export async function publishGroup(
     });
     return { results, wakes };
   });
+}
+
+/** Problems of the request's events' `data` against their types' schemas; empty when all match. */
+function dataProblems(catalog: Catalog, r: PublishRequest): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  r.events.forEach((event, i) => {
+    const check = catalog.check(event.type);
+    if (check)
+      problems.push(...check(event.data, r.batch || r.events.length > 1 ? `events.${i}.data` : 'data'));
+  });
+  return problems;
 }
 
 /** Keys of the requests' events that are live (within 7 days), and pks of expired ones to release. */

@@ -12,7 +12,7 @@ import type { Db, Dialect, SubscriptionsTable } from './database';
 import { LimitExceededError, NotFoundError, UrlTakenError, VersionMismatchError } from './errors';
 import type { Sealer } from './sealing';
 import { owesSync } from './queues';
-import { bumpRoutingVersion, ensureTenant } from './tenants';
+import { bumpRoutingVersion, lockLiveTenant } from './tenants';
 
 /** The settings a PATCH may change. */
 export type SubscriptionChanges = Partial<
@@ -149,7 +149,8 @@ export class SubscriptionRows {
     const now = Date.parse(sub.createdAt);
     try {
       await this.db.transaction().execute(async (trx) => {
-        await ensureTenant(trx, sub.tenant, now);
+        // First: a tenant deleted meanwhile gets no subscription (its delete removes those it sees).
+        await lockLiveTenant(trx, this.dialect, sub.tenant, now);
         const taken = await this.liveIdByUrl(trx, sub.tenant, sub.url);
         if (taken) throw new UrlTakenError(taken);
         const { count } = await trx

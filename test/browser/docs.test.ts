@@ -109,9 +109,11 @@ describe('GET /docs', () => {
 
     it('tries a call from the page with an API key given in the Authorize dialog', async () => {
       await page.locator('.auth-wrapper .authorize').click();
-      await page.locator('.auth-container input').first().fill(KEYS.acme);
-      await page.locator('.auth-container .modal-btn.authorize').click();
-      await page.locator('.modal-ux .btn-done').click();
+      // The tenant key goes in bearerAuth (operatorAuth is the /v1/tenants… scheme).
+      const tenantAuth = page.locator('.auth-container', { hasText: 'bearerAuth' });
+      await tenantAuth.locator('input').first().fill(KEYS.acme);
+      await tenantAuth.locator('.modal-btn.authorize').click();
+      await page.locator('.modal-ux .btn-done').first().click();
       const block = page.locator('.opblock-get', {
         has: page.locator('.opblock-summary-path[data-path="/v1/subscriptions"]'),
       });

@@ -127,6 +127,8 @@ export async function startTestApp(
     opts.resolver ? { allowed, lookup: opts.resolver } : {},
   );
   const background = startBackground(core, { config, logger });
+  // As src/main.ts does: the tenants of API_KEYS have rows (GET /v1/tenants lists them).
+  await store.tenants.ensure(Object.values(tenants), Date.now());
   for (const tenant of Object.values(tenants)) await core.subscribers.startIngress(tenant);
   if (opts.metrics) opts.metrics.observeBacklog(() => store.queues.backlogs());
   const server = await startServer({

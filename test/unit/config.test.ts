@@ -52,8 +52,27 @@ describe('configuration from the environment', () => {
     ['TEMPORAL_ADDRESS', 'http://temporal:7233'],
     ['LOG_LEVEL', 'loud'],
     ['PUBLIC_BASE_URL', 'ftp://example.com'],
+    ['ADMIN_API_KEYS', 'too-short'],
+    ['DEFAULT_EVENTS_PER_MONTH', '-5'],
+    ['DEFAULT_EVENTS_PER_MONTH', 'lots'],
   ])('refuses %s=%s with a message naming the setting', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('keeps digests of ADMIN_API_KEYS, never the keys, and refuses one that is also a tenant key', () => {
+    const config = loadConfig({ ADMIN_API_KEYS: 'operator-key-0123456789, second-operator-key-0123' });
+    expect(config.adminKeyDigests).toHaveLength(2);
+    expect(JSON.stringify(config)).not.toContain('operator-key-0123456789');
+    expect(loadConfig({}).adminKeyDigests).toEqual([]);
+    expect(() =>
+      loadConfig({ API_KEYS: 'acme:shared-key-0123456789', ADMIN_API_KEYS: 'shared-key-0123456789' }),
+    ).toThrow(/ADMIN_API_KEYS/);
+  });
+
+  it('reads DEFAULT_EVENTS_PER_MONTH (unset: no cap)', () => {
+    expect(loadConfig({}).defaultEventsPerMonth).toBeNull();
+    expect(loadConfig({ DEFAULT_EVENTS_PER_MONTH: '10000' }).defaultEventsPerMonth).toBe(10000);
+    expect(loadConfig({ DEFAULT_EVENTS_PER_MONTH: '0' }).defaultEventsPerMonth).toBe(0);
   });
 });

@@ -78,6 +78,20 @@ describe('golden bodies', () => {
     expect(out.body).toBe(golden('cloudevents-structured'));
   });
 
+  it('an event subscription (maxBatchSize 1) gets the event object itself, as in golden/event.json', () => {
+    const out = formatBatch(input('event', { maxBatchSize: 1, events: EVENTS.slice(0, 1) }));
+    expect(out.contentType).toBe('application/json');
+    expect(out.body).toBe(golden('event'));
+  });
+
+  it('an event subscription given a batch cut before its format changed sends every event, as an array', () => {
+    const out = formatBatch(input('event', { maxBatchSize: 1, events: EVENTS.slice(0, 2) }));
+    const body = JSON.parse(out.body);
+    expect(body).toHaveLength(2);
+    expect(body[0]).toEqual(JSON.parse(golden('event')));
+    expect(body[1].id).toBe('evt_2');
+  });
+
   it('every format has a golden body', () => {
     for (const format of FORMATS) expect(() => golden(format)).not.toThrow();
   });

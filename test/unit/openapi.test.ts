@@ -6,8 +6,11 @@ import { openapiRouter } from '../../src/api/routes/openapi';
 
 const doc: OpenApiDocument = buildOpenApiDocument({ version: '9.8.7' });
 
-/** Every operation of API.md: method, path, answers, and whether it needs the API key. */
-const CONTRACT: { method: string; path: string; codes: number[]; auth: boolean }[] = [
+/**
+ * Every operation of API.md: method, path, answers, and whether it needs the API key (`operator`: an
+ * operator key, ADMIN_API_KEYS).
+ */
+const CONTRACT: { method: string; path: string; codes: number[]; auth: boolean | 'operator' }[] = [
   { method: 'post', path: '/v1/subscriptions', codes: [201, 400, 401, 409, 413, 415], auth: true },
   { method: 'get', path: '/v1/subscriptions', codes: [200, 400, 401], auth: true },
   { method: 'delete', path: '/v1/subscriptions', codes: [204, 400, 401, 404], auth: true },
@@ -33,8 +36,25 @@ const CONTRACT: { method: string; path: string; codes: number[]; auth: boolean }
     codes: [202, 400, 401, 404, 413, 415],
     auth: true,
   },
-  { method: 'post', path: '/v1/events', codes: [202, 400, 401, 413, 415, 503], auth: true },
+  { method: 'post', path: '/v1/events', codes: [202, 400, 401, 413, 415, 429, 503], auth: true },
   { method: 'get', path: '/v1/events/{id}', codes: [200, 401, 404], auth: true },
+  { method: 'post', path: '/v1/tenants', codes: [201, 400, 401, 403, 409, 413, 415], auth: 'operator' },
+  { method: 'get', path: '/v1/tenants', codes: [200, 400, 401, 403], auth: 'operator' },
+  { method: 'get', path: '/v1/tenants/{id}', codes: [200, 401, 403, 404], auth: 'operator' },
+  { method: 'patch', path: '/v1/tenants/{id}', codes: [200, 400, 401, 403, 404, 413, 415], auth: 'operator' },
+  { method: 'delete', path: '/v1/tenants/{id}', codes: [204, 401, 403, 404, 409], auth: 'operator' },
+  { method: 'post', path: '/v1/tenants/{id}/keys', codes: [201, 400, 401, 403, 404], auth: 'operator' },
+  { method: 'get', path: '/v1/tenants/{id}/keys', codes: [200, 401, 403, 404], auth: 'operator' },
+  { method: 'delete', path: '/v1/tenants/{id}/keys/{keyId}', codes: [204, 401, 403, 404], auth: 'operator' },
+  { method: 'post', path: '/v1/keys', codes: [201, 400, 401, 413, 415], auth: true },
+  { method: 'get', path: '/v1/keys', codes: [200, 401], auth: true },
+  { method: 'delete', path: '/v1/keys/{keyId}', codes: [204, 401, 404], auth: true },
+  { method: 'get', path: '/v1/usage', codes: [200, 401], auth: true },
+  { method: 'post', path: '/v1/event-types', codes: [201, 400, 401, 409, 413, 415], auth: true },
+  { method: 'get', path: '/v1/event-types', codes: [200, 400, 401], auth: true },
+  { method: 'get', path: '/v1/event-types/{name}', codes: [200, 401, 404], auth: true },
+  { method: 'patch', path: '/v1/event-types/{name}', codes: [200, 400, 401, 404, 413, 415], auth: true },
+  { method: 'delete', path: '/v1/event-types/{name}', codes: [204, 401, 404], auth: true },
   { method: 'get', path: '/v1/validate/{id}', codes: [200, 403, 404], auth: false },
   { method: 'post', path: '/v1/validate/{id}', codes: [200, 403, 404], auth: false },
   { method: 'get', path: '/healthz', codes: [200], auth: false },
@@ -154,7 +174,9 @@ describe('the OpenAPI document', () => {
     '%s %s declares its auth',
     (_m, _p, c) => {
       const op = operationOf(c.path, c.method);
-      if (c.auth) {
+      if (c.auth === 'operator') {
+        expect(op.security).toEqual([{ operatorAuth: [] }]);
+      } else if (c.auth) {
         expect(op.security).toBeUndefined();
         expect(doc.security).toEqual([{ bearerAuth: [] }]);
       } else {
@@ -163,8 +185,36 @@ describe('the OpenAPI document', () => {
     },
   );
 
-  it('defines bearer auth', () => {
+  it('defines bearer auth, and operator bearer auth for the tenant routes', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.components.securitySchemes.operatorAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('documents quota_exceeded on publish with Retry-After', () => {
+    const responses = operationOf('/v1/events', 'post').responses as Record<string, JsonObject>;
+    const quota = deref<{ description: string; headers: JsonObject }>(responses['429']);
+    expect(quota.description).toMatch(/quota_exceeded/);
+    expect(quota.headers).toHaveProperty('Retry-After');
+  });
+
+  it('describes the tenant, key, usage and event-type objects with every field of API.md', () => {
+    const fieldsOf = (name: string) =>
+      Object.keys(deref<{ properties: JsonObject }>(doc.components.schemas[name]).properties).sort();
+    expect(fieldsOf('Tenant')).toEqual(['createdAt', 'eventsPerMonth', 'id', 'name', 'updatedAt']);
+    expect(fieldsOf('ApiKeyCreated')).toEqual(['createdAt', 'id', 'key', 'name']);
+    expect(fieldsOf('ApiKey')).toEqual(['createdAt', 'id', 'lastUsedAt', 'name']);
+    expect(fieldsOf('Usage')).toEqual(['events', 'eventsPerMonth', 'period', 'resetsAt']);
+    expect(fieldsOf('EventType')).toEqual([
+      'archived',
+      'createdAt',
+      'description',
+      'name',
+      'schema',
+      'updatedAt',
+    ]);
+    expect(fieldsOf('TenantCreate')).toEqual(['eventsPerMonth', 'id', 'name']);
+    expect(fieldsOf('TenantPatch')).toEqual(['eventsPerMonth', 'name']);
+    expect(fieldsOf('EventTypePatch')).toEqual(['archived', 'description', 'schema']);
   });
 
   it('answers errors with the error body', () => {
@@ -272,12 +322,18 @@ describe('the OpenAPI document', () => {
         : [];
     });
 
-    it('are there for create, patch, redeliver and publish', () => {
+    it('are there for create, patch, redeliver and publish, and the tenant, key and event-type writes', () => {
       expect(bodies.map(([m, p]) => `${m} ${p}`)).toEqual([
         'POST /v1/subscriptions',
         'PATCH /v1/subscriptions/{id}',
         'POST /v1/subscriptions/{id}/redeliver',
         'POST /v1/events',
+        'POST /v1/tenants',
+        'PATCH /v1/tenants/{id}',
+        'POST /v1/tenants/{id}/keys',
+        'POST /v1/keys',
+        'POST /v1/event-types',
+        'PATCH /v1/event-types/{name}',
       ]);
     });
 
@@ -296,9 +352,14 @@ describe('the OpenAPI document', () => {
     expect(create.required).toEqual(['url', 'eventTypes']);
     expect(create.properties.format).toMatchObject({
       default: 'raw',
-      enum: ['raw', 'cloudevents', 'slack', 'teams', 'googlechat'],
+      enum: ['raw', 'cloudevents', 'slack', 'teams', 'googlechat', 'event'],
     });
-    expect(create.properties.maxBatchSize).toMatchObject({ default: 100, minimum: 1, maximum: 100 });
+    // No schema default: an absent maxBatchSize is 100, or 1 with format `event` (which needs 1).
+    expect(create.properties.maxBatchSize).toMatchObject({ minimum: 1, maximum: 100 });
+    expect(create.properties.maxBatchSize).not.toHaveProperty('default');
+    expect(create.properties.maxBatchSize!.description).toMatch(/100 unless given.*1 with format `event`/);
+    expect(create.properties.name).toMatchObject({ default: null });
+    expect(create.properties.name!.anyOf).toContainEqual({ type: 'string', maxLength: 200 });
     expect(create.properties.url).toMatchObject({ type: 'string', maxLength: 2048 });
   });
 

@@ -220,7 +220,7 @@ describe('SubscriptionCreate', () => {
   it('keeps every field a client sets', () => {
     const full = {
       url: 'https://example.com/hooks',
-      name: 'Order events',
+      name: 'Orders to ERP',
       eventTypes: ['catalog.created', 'edition.*', '*'],
       subject: 'catalogs/',
       categories: ['input', 'stream'],

@@ -26,7 +26,7 @@ export function eventsRouter(
     const now = new Date();
     const generated = new GeneratedIds();
     const events = inputs.map((e) => normalizeEvent(e, tenant, now, generated));
-    const outcomes = await publisher.publish(tenant, events);
+    const outcomes = await publisher.publish(tenant, events, { batch: 'events' in body });
     metrics?.eventsPublished(tenant, outcomes.filter((o) => !o.duplicate).length);
     res.status(202).json({ events: outcomes });
   });

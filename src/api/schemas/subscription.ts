@@ -107,9 +107,17 @@ export const StaticHeaders = stringRecord(
   }
 });
 
+/** Why a subscription of format `event` refuses another maxBatchSize than 1. */
+export const EVENT_FORMAT_BATCH = 'must be 1 with format event (one event per POST)';
+
 /** Every settable field, without defaults; create and patch add them or make them optional. */
 const fields = {
   url: TargetUrl,
+  name: z
+    .string()
+    .max(200, 'must be at most 200 characters')
+    .nullable()
+    .meta({ description: 'A name for people, e.g. "Orders to ERP".' }),
   eventTypes: z
     .array(EventTypePattern)
     .min(1, 'at least one event type')
@@ -126,7 +134,10 @@ const fields = {
     .nullable()
     .meta({ description: 'Only events whose category is listed.' }),
   labels: Labels.nullable().meta({ description: 'Only events carrying all these labels.' }),
-  format: z.enum(FORMATS).meta({ description: 'Body format of deliveries.' }),
+  format: z.enum(FORMATS).meta({
+    description:
+      'Body format of deliveries. `event`: one event per POST, the body is the event itself (maxBatchSize 1).',
+  }),
   requireValidation: z
     .boolean()
     .meta({ description: 'Run the CloudEvents abuse-protection handshake before delivering.' }),
@@ -134,7 +145,7 @@ const fields = {
     .int()
     .min(1, 'must be at least 1')
     .max(100, 'must be at most 100')
-    .meta({ description: 'Most events per delivery request.' }),
+    .meta({ description: 'Most events per delivery request; must be 1 with format `event`.' }),
   headers: StaticHeaders.meta({ description: 'Extra static headers on every delivery.' }),
   rateLimitPerSecond: z
     .int()
@@ -162,19 +173,29 @@ const fields = {
 export const SubscriptionCreate = z
   .strictObject({
     url: fields.url,
+    name: fields.name.default(null),
     eventTypes: fields.eventTypes,
     subject: fields.subject.default(null),
     categories: fields.categories.default(null),
     labels: fields.labels.default(null),
     format: fields.format.default('raw'),
     requireValidation: fields.requireValidation.default(false),
-    maxBatchSize: fields.maxBatchSize.default(100),
+    maxBatchSize: fields.maxBatchSize.optional().meta({
+      description:
+        'Most events per delivery request: 100 unless given (1 with format `event`, which needs 1).',
+    }),
     headers: fields.headers.default(() => ({})),
     rateLimitPerSecond: fields.rateLimitPerSecond.default(null),
     name: fields.name.default(null),
     description: fields.description.default(null),
     metadata: fields.metadata.default(() => ({})),
   })
+  .superRefine((sub, ctx) => {
+    if (sub.format === 'event' && sub.maxBatchSize !== undefined && sub.maxBatchSize !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['maxBatchSize'], message: EVENT_FORMAT_BATCH });
+    }
+  })
+  .transform((sub) => ({ ...sub, maxBatchSize: sub.maxBatchSize ?? (sub.format === 'event' ? 1 : 100) }))
   .meta({ description: 'A new subscription.' });
 export type SubscriptionCreateInput = z.infer<typeof SubscriptionCreate>;
 
@@ -182,6 +203,7 @@ export type SubscriptionCreateInput = z.infer<typeof SubscriptionCreate>;
 export const SubscriptionPatch = z
   .strictObject({
     url: fields.url.optional(),
+    name: fields.name.optional(),
     eventTypes: fields.eventTypes.optional(),
     subject: fields.subject.optional(),
     categories: fields.categories.optional(),
