@@ -153,11 +153,6 @@ const fields = {
     .max(10_000, 'must be at most 10000')
     .nullable()
     .meta({ description: 'Most delivery requests per second; null for no cap.' }),
-  name: z
-    .string()
-    .max(200, 'must be at most 200 characters')
-    .nullable()
-    .meta({ description: 'A name for people, such as "Orders to ERP".' }),
   description: z.string().max(1024, 'must be at most 1024 characters').nullable(),
   metadata: stringRecord({
     maxEntries: 50,
@@ -186,7 +181,6 @@ export const SubscriptionCreate = z
     }),
     headers: fields.headers.default(() => ({})),
     rateLimitPerSecond: fields.rateLimitPerSecond.default(null),
-    name: fields.name.default(null),
     description: fields.description.default(null),
     metadata: fields.metadata.default(() => ({})),
   })
@@ -212,7 +206,6 @@ export const SubscriptionPatch = z
     maxBatchSize: fields.maxBatchSize.optional(),
     headers: fields.headers.optional(),
     rateLimitPerSecond: fields.rateLimitPerSecond.optional(),
-    name: fields.name.optional(),
     description: fields.description.optional(),
     metadata: fields.metadata.optional(),
   })
