@@ -22,7 +22,7 @@ import { registerSearchAttributes } from '../src/temporal/setup';
 import { procChildren, procCpuMs, procPssBytes, procRssBytes } from './proc';
 import { nowMs, type Receiver } from './receiver';
 import { Api, ServiceProcess } from './service';
-import { callDelta, findMetricsUrl, POLLS, scrapeCalls, sumCalls, type CallCounts } from './temporal-cost';
+import { callDelta, findMetricsUrl, NOT_COST, scrapeCalls, sumCalls, type CallCounts } from './temporal-cost';
 
 /** Progress goes to stderr, so stdout holds only the report. */
 export function log(message: string): void {
@@ -358,6 +358,8 @@ async function startService(
     idleMemMb,
     memNow,
     async measure(fn) {
+      // The server's metrics are reported about once a second: settle before each reading.
+      await sleep(1_100);
       const cpuAt = cpuNow();
       const callsAt = await calls();
       const wallAt = performance.now();
@@ -377,6 +379,7 @@ async function startService(
       const toUs = monotonicUs();
       const wallMs = performance.now() - wallAt;
       const cpuTo = cpuNow();
+      await sleep(1_100);
       const callsTo = await calls();
       const procs: Record<string, ProcUsage> = {};
       for (const name of Object.keys(cpuTo)) {
@@ -594,7 +597,7 @@ export function temporalCost(
 ): { callsPerEvent: number | null; historyEventsPerEvent: number | null } {
   const per = (n: number) => (delivered > 0 ? Math.round((n / delivered) * 1000) / 1000 : null);
   return {
-    callsPerEvent: resources.calls ? per(sumCalls(resources.calls, POLLS)) : null,
+    callsPerEvent: resources.calls ? per(sumCalls(resources.calls, NOT_COST)) : null,
     historyEventsPerEvent: historyEvents === null ? null : per(historyEvents),
   };
 }

@@ -39,8 +39,23 @@ export function callDelta(before: CallCounts, after: CallCounts): CallCounts {
   );
 }
 
-/** Long polls: a worker's idle wait, not work asked of the server by an event. */
-export const POLLS = new Set(['PollWorkflowTaskQueue', 'PollActivityTaskQueue', 'PollNexusTaskQueue']);
+/**
+ * Left out of the cost: long polls (a worker's idle wait, one per task it is given), and what the bench
+ * itself asks (visibility, describe, history reads to count the history events).
+ */
+export const NOT_COST = new Set([
+  'PollWorkflowTaskQueue',
+  'PollActivityTaskQueue',
+  'PollNexusTaskQueue',
+  'DescribeWorkflowExecution',
+  'ListWorkflowExecutions',
+  'CountWorkflowExecutions',
+  'GetWorkflowExecutionHistory',
+  'GetWorkflowExecutionHistoryReverse',
+  'PollWorkflowExecutionHistory',
+  'ShutdownWorker',
+  'GetSystemInfo',
+]);
 
 export function sumCalls(counts: CallCounts, exclude: Set<string> = new Set()): number {
   return Object.entries(counts).reduce((sum, [op, n]) => (exclude.has(op) ? sum : sum + n), 0);
@@ -62,6 +77,67 @@ export async function findMetricsUrl(pid: number): Promise<string | null> {
     }
   }
   return null;
+}
+
+/** Percentiles (p0, p50, p90, p100) of ms values. */
+function spread(values: number[]): { p0: number; p50: number; p90: number; p100: number } | null {
+  if (values.length === 0) return null;
+  const v = [...values].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(v[Math.min(v.length - 1, Math.floor(q * v.length))]!);
+  return { p0: at(0), p50: at(0.5), p90: at(0.9), p100: Math.round(v[v.length - 1]!) };
+}
+
+/**
+ * Where a fan-out's time went, from the histories of its subscribers' current runs: per workflow,
+ * when the wake signal reached the server after `sentAt` (the publish), and how long from that signal
+ * to its delivery activity being scheduled, picked up by a worker, and completed. ms, as spreads over
+ * the workflows. The signal's spread is the publisher's side; signal→scheduled is workflow tasks
+ * waiting for the worker; scheduled→started is activities waiting for a worker slot or poll.
+ */
+export async function fanoutTimeline(
+  client: Client,
+  workflowIds: string[],
+  sentAt: number,
+): Promise<Record<string, ReturnType<typeof spread>>> {
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
+  const signaled: number[] = [];
+  const toScheduled: number[] = [];
+  const toStarted: number[] = [];
+  const running: number[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < workflowIds.length) {
+      const id = workflowIds[next++]!;
+      const history = await client.workflow.getHandle(id).fetchHistory();
+      const events = history.events ?? [];
+      const signal = events.find(
+        (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'wake' && ms(e.eventTime) >= sentAt,
+      );
+      if (!signal) continue;
+      const s = ms(signal.eventTime);
+      const after = events.filter((e) => ms(e.eventTime) >= s);
+      const scheduled = after.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverBatch',
+      );
+      const sid = scheduled?.eventId;
+      const started = after.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.equals(sid!));
+      const completed = after.find((e) =>
+        e.activityTaskCompletedEventAttributes?.scheduledEventId?.equals(sid!),
+      );
+      signaled.push(s - sentAt);
+      if (scheduled) toScheduled.push(ms(scheduled.eventTime) - s);
+      if (scheduled && started) toStarted.push(ms(started.eventTime) - ms(scheduled.eventTime));
+      if (started && completed) running.push(ms(completed.eventTime) - ms(started.eventTime));
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, lane));
+  return {
+    signalAfterPublish: spread(signaled),
+    signalToActivityScheduled: spread(toScheduled),
+    scheduledToStarted: spread(toStarted),
+    activityRunning: spread(running),
+  };
 }
 
 /** Sum of history events over every run of every workflow of `tenant`. */

@@ -7,7 +7,8 @@
  */
 import { registerSubscriptions } from '../load';
 import { newLatencyHistogram, nowMs } from '../receiver';
-import { historyEvents } from '../temporal-cost';
+import { subscriberWorkflowId } from '../../src/workflows/ids';
+import { fanoutTimeline, historyEvents } from '../temporal-cost';
 import {
   describeError,
   log,
@@ -59,11 +60,13 @@ export const fanout: Scenario = async ({ env, quick }) => {
     const roundSec: number[] = [];
     const ackMs: number[] = [];
     let posts = 0;
+    let lastSentAt = 0;
     const historyAt = await historyEvents(env.client, tenant);
     const { resources } = await env.measure(async () => {
       for (let r = 0; r < rounds; r++) {
         env.receiver.reset({ delayMs: 0, trackIds: false });
         const sentAt = nowMs();
+        lastSentAt = sentAt;
         const res = await env.api.call(tenant, 'POST', '/v1/events', {
           type: 'fanout.ping',
           data: { sentAt, round: r },
@@ -80,6 +83,12 @@ export const fanout: Scenario = async ({ env, quick }) => {
     });
     const historyTo = await historyEvents(env.client, tenant);
     const delivered = subs * rounds;
+    // Where the last round's time went, from the subscribers' histories (server clock, ms).
+    const timeline = await fanoutTimeline(env.client, registered.ids.map(subscriberWorkflowId), lastSentAt);
+    const fmt = (k: string) => {
+      const t = timeline[k];
+      return t ? `${k} p50 ${t.p50} / p90 ${t.p90} / max ${t.p100} ms` : `${k} -`;
+    };
     results.push({
       scenario: 'fanout',
       case: `1 event → ${subs} subs`,
@@ -91,8 +100,10 @@ export const fanout: Scenario = async ({ env, quick }) => {
       wallSec: Math.max(...roundSec),
       resources,
       temporal: temporalCost(resources, delivered, historyTo.events - historyAt.events),
-      note: `fanout: all ${subs} receipts after ${roundSec.join(' / ')} s per round; 202 after ${ackMs.join(' / ')} ms`,
-      extra: { roundSec, ackMs, ackMaxMs: Math.max(...ackMs), calls: resources.calls },
+      note:
+        `fanout: all ${subs} receipts after ${roundSec.join(' / ')} s per round; 202 after ${ackMs.join(' / ')} ms; ` +
+        `last round, over the ${subs} histories: ${Object.keys(timeline).map(fmt).join('; ')}`,
+      extra: { roundSec, ackMs, ackMaxMs: Math.max(...ackMs), calls: resources.calls, timeline },
     });
   } finally {
     log(`fanout: deleting the ${subs} subscriptions`);
