@@ -140,6 +140,55 @@ export async function fanoutTimeline(
   };
 }
 
+/**
+ * A subscriber's delivery cycle, from its history between `fromMs` and `toMs` (server clock): per
+ * deliverBatch activity, scheduled→started (waiting for a worker), started→completed (load, sign,
+ * POST, record), and completed→the next one scheduled (the workflow task in between). One batch is in
+ * flight per subscription, so an event that arrives during a cycle waits for it: the cycle bounds the
+ * publish→receipt latency from below. ms, as spreads over every activity of every workflow.
+ */
+export async function deliveryCycle(
+  client: Client,
+  workflowIds: string[],
+  fromMs: number,
+  toMs: number,
+): Promise<Record<string, ReturnType<typeof spread>>> {
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
+  const waiting: number[] = [];
+  const running: number[] = [];
+  const between: number[] = [];
+  for (const id of workflowIds) {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    const scheduled = new Map<string, number>();
+    const started = new Map<string, number>();
+    let lastCompleted: number | null = null;
+    for (const e of history.events ?? []) {
+      const t = ms(e.eventTime);
+      if (t < fromMs || t > toMs) continue;
+      if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverBatch') {
+        scheduled.set(String(e.eventId), t);
+        if (lastCompleted !== null) between.push(t - lastCompleted);
+      }
+      const s = e.activityTaskStartedEventAttributes?.scheduledEventId;
+      if (s && scheduled.has(String(s))) {
+        started.set(String(s), t);
+        waiting.push(t - scheduled.get(String(s))!);
+      }
+      const c = e.activityTaskCompletedEventAttributes?.scheduledEventId;
+      if (c && started.has(String(c))) {
+        running.push(t - started.get(String(c))!);
+        lastCompleted = t;
+      }
+    }
+  }
+  return {
+    scheduledToStarted: spread(waiting),
+    startedToCompleted: spread(running),
+    completedToNextScheduled: spread(between),
+  };
+}
+
 /** Sum of history events over every run of every workflow of `tenant`. */
 export async function historyEvents(
   client: Client,

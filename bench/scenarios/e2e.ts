@@ -12,7 +12,8 @@
  */
 import { emptyPublishStats, paced, registerSubscriptions, saturate, type PublishStats } from '../load';
 import { nowMs } from '../receiver';
-import { historyEvents } from '../temporal-cost';
+import { subscriberWorkflowId } from '../../src/workflows/ids';
+import { deliveryCycle, historyEvents } from '../temporal-cost';
 import {
   log,
   round1,
@@ -69,7 +70,7 @@ export function e2eScenario(tenantName: TenantName, subsList?: number[]): Scenar
       }
       await env.receiver.waitForEvents(subs, STALL_MS);
       for (const perRequest of perRequests) {
-        const rows = await runCase(ctx, tenant, subs, perRequest);
+        const rows = await runCase(ctx, tenant, subs, perRequest, registered.ids);
         rows[0]!.extra = { ...rows[0]!.extra, registrationSec: round1(registered.seconds) };
         results.push(...rows);
       }
@@ -83,6 +84,7 @@ async function runCase(
   tenant: string,
   subs: number,
   perRequest: number,
+  subscriptionIds: string[],
 ): Promise<CaseResult[]> {
   const { env, quick } = ctx;
   const label = e2eLabel(subs, perRequest);
@@ -185,6 +187,13 @@ async function runCase(
   );
   const p = pacedRun.value;
   await receiver.waitForEvents(p.accepted, STALL_MS);
+  // The delivery cycle of (at most 10 of) the subscriptions over the paced phase, from their histories.
+  const cycle = await deliveryCycle(
+    env.client,
+    subscriptionIds.slice(0, 10).map(subscriberWorkflowId),
+    pacedAt,
+    nowMs(),
+  );
   const span = ((receiver.stats.lastAt ?? nowMs()) - pacedAt) / 1000;
   const half: CaseResult = {
     scenario: 'e2e',
@@ -203,10 +212,12 @@ async function runCase(
     resources: pacedRun.resources,
     temporal: temporalCost(pacedRun.resources, receiver.stats.events, null),
     note:
-      p.late > 0 || p.errors > 0
-        ? `e2e ${label} paced: ${p.late} requests sent > 50 ms late, ${p.errors} failed`
-        : undefined,
-    extra: { targetEventsPerSec: rate, ack: summarizeLatency(p.ack), late: p.late, errors: p.errors },
+      `e2e ${label} at 50% of peak: 202 p50 ${summarizeLatency(p.ack).p50Ms} / p99 ${summarizeLatency(p.ack).p99Ms} ms; ` +
+      `delivery cycle (ms p50/p90/max): ${Object.entries(cycle)
+        .map(([k, v]) => `${k} ${v ? `${v.p50}/${v.p90}/${v.p100}` : '-'}`)
+        .join(', ')}` +
+      (p.late > 0 || p.errors > 0 ? `; ${p.late} requests sent > 50 ms late, ${p.errors} failed` : ''),
+    extra: { targetEventsPerSec: rate, ack: summarizeLatency(p.ack), late: p.late, errors: p.errors, cycle },
   };
   return [saturated, half];
 }
