@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Histogram } from 'hdr-histogram-js';
+import pg from 'pg';
 import type { HooklineEvent } from '../src/domain/types';
 import { createLogger } from '../src/logger';
 import { startDevServer } from '../src/temporal/dev-server';
@@ -86,6 +87,11 @@ export interface Resources {
   procs: Record<string, ProcUsage>;
   /** Frontend calls by operation in the window; null when the server's metrics are not reachable. */
   calls: CallCounts | null;
+  /**
+   * PostgreSQL (stack): what the store's sessions were doing, sampled every 50 ms from
+   * pg_stat_activity: `state` or `state:wait_event_type/wait_event` → sessions in it, on average.
+   */
+  pgActivity?: Record<string, number>;
   window: { fromUs: number; toUs: number };
 }
 
@@ -339,6 +345,8 @@ async function startService(
       }),
     );
   const calls = async () => (base.metricsUrl ? scrapeCalls(base.metricsUrl).catch(() => null) : null);
+  const pgSampler = base.env.DATABASE_URL ? await PgSampler.connect(base.env.DATABASE_URL) : null;
+  if (pgSampler) cleanups.push(() => pgSampler.close());
 
   const idleMemMb = memNow();
   const label = base.kind === 'embedded' ? 'embedded' : `stack`;
@@ -370,12 +378,14 @@ async function startService(
           if (mb !== null && (memMax[name] == null || mb > memMax[name])) memMax[name] = mb;
         }
       }, 250);
+      pgSampler?.start();
       let value;
       try {
         value = await fn();
       } finally {
         clearInterval(sampler);
       }
+      const pgActivity = await pgSampler?.stop();
       const toUs = monotonicUs();
       const wallMs = performance.now() - wallAt;
       const cpuTo = cpuNow();
@@ -393,6 +403,7 @@ async function startService(
         resources: {
           procs,
           calls: callsAt && callsTo ? callDelta(callsAt, callsTo) : null,
+          ...(pgActivity ? { pgActivity } : {}),
           window: { fromUs, toUs },
         },
       };
@@ -475,6 +486,68 @@ export async function startEmbedded(cleanups: Cleanups, opts: EnvOptions): Promi
     },
     opts,
   );
+}
+
+/** Samples the store's sessions in pg_stat_activity (its own connection left out). */
+class PgSampler {
+  private timer: NodeJS.Timeout | null = null;
+  private counts = new Map<string, number>();
+  private samples = 0;
+  private busy = false;
+
+  private constructor(private readonly client: pg.Client) {}
+
+  static async connect(url: string): Promise<PgSampler> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    return new PgSampler(client);
+  }
+
+  start(): void {
+    this.counts.clear();
+    this.samples = 0;
+    this.timer = setInterval(() => void this.sample(), 50);
+  }
+
+  private async sample(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const { rows } = await this.client.query<{
+        state: string | null;
+        wt: string | null;
+        we: string | null;
+      }>(
+        `SELECT state, wait_event_type AS wt, wait_event AS we FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+      );
+      this.samples++;
+      for (const r of rows) {
+        const key = `${r.state ?? '?'}${r.wt ? `:${r.wt}/${r.we ?? ''}` : ''}`;
+        this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      }
+    } catch {
+      // a sample lost: the share is over the samples taken
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Sessions in each state, on average per sample (1.0 = one session in it all the time). */
+  async stop(): Promise<Record<string, number>> {
+    if (this.timer) clearInterval(this.timer);
+    while (this.busy) await sleep(5);
+    return Object.fromEntries(
+      [...this.counts.entries()]
+        .map(([k, n]) => [k, Math.round((n / Math.max(1, this.samples)) * 100) / 100] as const)
+        .filter(([k]) => !k.startsWith('idle:Client/ClientRead'))
+        .sort((a, b) => b[1] - a[1]),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.client.end().catch(() => undefined);
+  }
 }
 
 /** KEY=value lines of a file (the stack's .stack/env). */

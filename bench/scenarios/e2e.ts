@@ -156,9 +156,16 @@ async function runCase(
       ).historyEventsPerEvent,
     },
     note:
-      receiver.stats.outOfOrder > 0 || stats.errors > 0
-        ? `e2e ${label}: ${receiver.stats.outOfOrder} events out of order, ${stats.errors} failed requests`
-        : undefined,
+      `e2e ${label} saturated: 202 p50 ${summarizeLatency(stats.ack).p50Ms} / p99 ${summarizeLatency(stats.ack).p99Ms} ms` +
+      (measured.resources.pgActivity
+        ? `; PostgreSQL sessions on average: ${Object.entries(measured.resources.pgActivity)
+            .slice(0, 5)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`
+        : '') +
+      (receiver.stats.outOfOrder > 0 || stats.errors > 0
+        ? `; ${receiver.stats.outOfOrder} events out of order, ${stats.errors} failed requests`
+        : ''),
     extra: {
       drainSec,
       publishErrors: stats.errors,
