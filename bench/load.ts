@@ -5,7 +5,7 @@
  * that lane's sequence number (the receiver checks order per lane and subscription).
  */
 import type { Histogram } from 'hdr-histogram-js';
-import type { ApiProcess } from './api-process';
+import type { Api } from './service';
 import { newLatencyHistogram, nowMs } from './receiver';
 import { describeError, log, pool, sleep } from './support';
 
@@ -19,10 +19,10 @@ export interface Registered {
 
 /**
  * Registers one subscription per spec with `concurrency` requests in flight (a tenant's registrations
- * are updates of one workflow, which the server takes at most 10 at a time), in spec order.
+ * are rows of the store, each starting its subscriber workflow off the request's path), in spec order.
  */
 export async function registerSubscriptions(
-  api: ApiProcess,
+  api: Api,
   tenant: string,
   specs: { url: string; eventTypes: string[] }[],
   concurrency: number,
@@ -90,6 +90,15 @@ export interface RequestShape {
   typeOf: (k: number) => string;
   /** Producer-chosen id of the lane's k-th event; absent: Hookline generates ids. */
   idOf?: (lane: number, k: number) => string;
+  /** Pad each event's data to about this many bytes (`data.pad`); absent: no padding. */
+  dataBytes?: number;
+}
+
+const pads = new Map<number, string>();
+function pad(bytes: number): string {
+  let p = pads.get(bytes);
+  if (p === undefined) pads.set(bytes, (p = 'x'.repeat(Math.max(0, bytes - 60))));
+  return p;
 }
 
 function body(shape: RequestShape, lane: number, from: number): { json: string; n: number } {
@@ -99,7 +108,7 @@ function body(shape: RequestShape, lane: number, from: number): { json: string; 
     return {
       ...(shape.idOf ? { id: shape.idOf(lane, k) } : {}),
       type: shape.typeOf(k),
-      data: { sentAt, lane, seq: k },
+      data: shape.dataBytes ? { sentAt, lane, seq: k, pad: pad(shape.dataBytes) } : { sentAt, lane, seq: k },
     };
   });
   return {
@@ -110,7 +119,7 @@ function body(shape: RequestShape, lane: number, from: number): { json: string; 
 
 /** Sends one request and counts its answer. Returns the answer's status (0 for a connection error). */
 async function publishOnce(
-  api: ApiProcess,
+  api: Api,
   tenant: string,
   json: string,
   n: number,
@@ -143,7 +152,7 @@ async function publishOnce(
  * receiver's), but the lane pauses for its Retry-After.
  */
 export async function saturate(
-  api: ApiProcess,
+  api: Api,
   tenant: string,
   opts: { lanes: number; deadline: number; shape: RequestShape; mayPublish: () => boolean },
   /** Counted into while it runs (the caller snapshots it to leave a warm-up out). */
@@ -174,7 +183,7 @@ export async function saturate(
  * several in flight their order of arrival is not defined, so their lane is -1 (no order check).
  */
 export async function paced(
-  api: ApiProcess,
+  api: Api,
   tenant: string,
   opts: { requestsPerSec: number; durationMs: number; shape: RequestShape; maxInFlight: number },
 ): Promise<PublishStats & { late: number }> {
@@ -205,7 +214,7 @@ export async function paced(
  * `onAccepted` with each request's ids once answered 202.
  */
 export async function steady(
-  api: ApiProcess,
+  api: Api,
   tenant: string,
   opts: {
     lanes: number;

@@ -10,7 +10,10 @@ interface Column {
   text?: boolean;
 }
 
+const cpu = (name: string) => (r: CaseResult) => r.resources?.procs[name]?.cpuPercent;
+
 const COLUMNS: Column[] = [
+  { title: 'env', value: (r) => r.env, text: true },
   { title: 'scenario', value: (r) => r.scenario, text: true },
   { title: 'case', value: (r) => r.case, text: true },
   { title: 'events', value: (r) => r.events },
@@ -19,16 +22,19 @@ const COLUMNS: Column[] = [
   { title: 'req/s', value: (r) => r.opsPerSec },
   { title: 'fill', value: (r) => r.meanBatchFill },
   { title: 'p50 ms', value: (r) => r.latency?.p50Ms },
-  { title: 'p95 ms', value: (r) => r.latency?.p95Ms },
   { title: 'p99 ms', value: (r) => r.latency?.p99Ms },
   { title: 'wall s', value: (r) => r.wallSec },
   { title: '503s', value: (r) => r.refusals },
-  { title: 'wkr RSS', value: (r) => r.worker?.rssMaxMb },
-  { title: 'wkr CPU%', value: (r) => r.worker?.cpuPercent },
-  { title: 'api RSS', value: (r) => r.api?.rssMaxMb },
-  { title: 'api CPU%', value: (r) => r.api?.cpuPercent },
-  { title: 'srv CPU%', value: (r) => r.serverCpuPercent },
-  { title: 'bench CPU%', value: (r) => r.benchCpuPercent },
+  { title: 'ooo', value: (r) => r.outOfOrder },
+  { title: 'calls/ev', value: (r) => r.temporal?.callsPerEvent },
+  { title: 'hist/ev', value: (r) => r.temporal?.historyEventsPerEvent },
+  { title: 'api%', value: cpu('api') },
+  { title: 'wkr%', value: cpu('worker') },
+  { title: 'tmprl%', value: cpu('temporal') },
+  { title: 'pg%', value: cpu('postgres') },
+  { title: 'bench%', value: cpu('bench') },
+  { title: 'wkr MB', value: (r) => r.resources?.procs.worker?.memMaxMb },
+  { title: 'load', value: (r) => r.load, text: true },
 ];
 
 /** Plain text table: one row per case, `-` where a figure does not apply. */
@@ -66,43 +72,40 @@ const ratio3 = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
 function undiciRow(results: CaseResult[], batch: number, concurrency: number): CaseResult | undefined {
   return results.find(
     (r) =>
-      r.scenario === 'undici-ceiling' &&
-      r.params.batch === batch &&
-      r.params.concurrency === concurrency &&
-      r.params.endpointLatencyMs === 0,
+      r.scenario === 'undici-ceiling' && r.params.batch === batch && r.params.concurrency === concurrency,
   );
 }
 
-function signalRow(results: CaseResult[], workflows: number): CaseResult | undefined {
-  return results.find((r) => r.scenario === 'signal-ceiling' && r.params.workflows === workflows);
+function signalRow(
+  results: CaseResult[],
+  env: string | undefined,
+  workflows: number,
+): CaseResult | undefined {
+  return results.find(
+    (r) => r.scenario === 'signal-ceiling' && r.env === env && r.params.workflows === workflows,
+  );
 }
 
 /**
- * The figures held against the ceilings of the same run:
- * - delivered events/s of each saturated end-to-end case (and of the workflow-only layer) ÷ the bare
- *   undici loop with the same number of POSTs outstanding (one per subscription), at batch 100 and at
- *   batch 1 (the delivered batches' size lies between; `fill` says where);
- * - the API's accepted requests/s ÷ the raw signal rate (one publish request costs at least one
- *   message to a workflow): to 1 workflow for 1 subscription, to 100 workflows for 10 and 100.
+ * The figures held against the ceilings of the same run: delivered events/s of each saturated e2e
+ * case ÷ the bare undici loop with one POST outstanding per subscription, at batch 100; publish
+ * requests/s ÷ the raw signal rate of the same server to 100 workflows.
  */
 export function ratios(results: CaseResult[]): Ratio[] {
   const out: Ratio[] = [];
   for (const r of results) {
-    const saturated = r.scenario === 'e2e' && r.params.phase === 'saturated';
-    if (!saturated && r.scenario !== 'workflow-only') continue;
+    if (r.scenario !== 'e2e' || r.params.phase !== 'saturated') continue;
     const subs = Number(r.params.subscriptions);
-    const name = `${r.scenario} ${r.case}`;
-    for (const batch of [100, 1]) {
-      const ceiling = undiciRow(results, batch, subs);
-      if (!ceiling?.eventsPerSec || r.eventsPerSec === undefined) continue;
+    const name = `${r.env} e2e ${r.case}`;
+    const ceiling = undiciRow(results, 100, subs) ?? undiciRow(results, 100, 10);
+    if (ceiling?.eventsPerSec && r.eventsPerSec !== undefined) {
       out.push({
         numerator: `${name}: ${r.eventsPerSec} delivered/s (fill ${r.meanBatchFill ?? '-'})`,
         denominator: `undici ${ceiling.case}: ${ceiling.eventsPerSec} events/s`,
         ratio: ratio3(r.eventsPerSec, ceiling.eventsPerSec),
       });
     }
-    if (!saturated) continue;
-    const signals = signalRow(results, subs === 1 ? 1 : 100);
+    const signals = signalRow(results, r.env, 100);
     if (signals?.opsPerSec && r.opsPerSec !== undefined) {
       out.push({
         numerator: `${name}: ${r.opsPerSec} publish requests/s`,
@@ -119,75 +122,117 @@ export function formatRatios(list: Ratio[]): string {
 }
 
 export interface Target {
+  env: string;
   target: string;
   measured: string;
-  /** null: not measured in this run (scenario not run, or a smaller --quick variant). */
+  /** null: not measured at the target's size in this run (a smaller --quick variant). */
   pass: boolean | null;
 }
 
-/** Issue #7's targets ("to be raised once measured"), held against this run's figures. */
+/** Issue #14's targets ("Done when"), held against this run's figures, per environment. */
 export function targets(results: CaseResult[]): Target[] {
   const out: Target[] = [];
-  const e2e = (subs: number, per: number, phase: string) =>
-    results.find(
-      (r) =>
-        r.scenario === 'e2e' &&
-        r.params.subscriptions === subs &&
-        r.params.perRequest === per &&
-        r.params.phase === phase,
-    );
-  for (const per of [100, 1]) {
-    const sat = e2e(10, per, 'saturated');
-    const half = e2e(10, per, 'paced');
-    if (sat?.eventsPerSec !== undefined) {
-      out.push({
-        target: `10 subs, ${per}/req: >= 2,000 delivered events/s end to end`,
-        measured: `${sat.eventsPerSec}/s`,
-        pass: sat.eventsPerSec >= 2_000,
-      });
-      const ceiling = undiciRow(results, 100, 10);
-      if (ceiling?.eventsPerSec) {
-        const share = sat.eventsPerSec / ceiling.eventsPerSec;
-        out.push({
-          target: `10 subs, ${per}/req: >= 50% of bare undici at batch 100 (c=10)`,
-          measured: `${(share * 100).toFixed(1)}% of ${ceiling.eventsPerSec}/s`,
-          pass: share >= 0.5,
-        });
+  const envs = [...new Set(results.map((r) => r.env).filter((e): e is string => e !== undefined))];
+  for (const env of envs) {
+    const mine = results.filter((r) => r.env === env);
+    const push = (target: string, measured: string, pass: boolean | null) =>
+      out.push({ env, target, measured, pass });
+    const e2e = (per: number, phase: string) =>
+      mine.find(
+        (r) =>
+          r.scenario === 'e2e' &&
+          r.params.subscriptions === 10 &&
+          r.params.perRequest === per &&
+          r.params.phase === phase,
+      );
+    const one = e2e(1, 'saturated');
+    if (one?.eventsPerSec !== undefined && one.publishedPerSec !== undefined) {
+      push(
+        '1 event/request, 10 subs: >= 1,000 events/s accepted and delivered',
+        `${one.publishedPerSec}/s accepted, ${one.eventsPerSec}/s delivered`,
+        one.publishedPerSec >= 1_000 && one.eventsPerSec >= 1_000,
+      );
+    }
+    const half = e2e(1, 'paced');
+    if (half?.latency) {
+      push(
+        'p99 publish→receipt at half of peak, 10 subs: <= 150 ms',
+        `${half.latency.p99Ms} ms at ${half.params.eventsPerSec} events/s (1/req)`,
+        half.latency.p99Ms <= 150,
+      );
+    }
+    const hundred = e2e(100, 'saturated');
+    if (hundred?.eventsPerSec !== undefined) {
+      push(
+        '100 events/request, 10 subs: >= 5,000 delivered events/s',
+        `${hundred.eventsPerSec}/s`,
+        hundred.eventsPerSec >= 5_000,
+      );
+      const hist = hundred.temporal?.historyEventsPerEvent;
+      if (hist !== null && hist !== undefined) {
+        push('Temporal cost at 100/request: <= 0.1 history events per event', `${hist}`, hist <= 0.1);
       }
     }
-    if (half?.latency) {
-      out.push({
-        target: `10 subs, ${per}/req: p99 publish→receipt <= 1 s at half of peak`,
-        measured: `${half.latency.p99Ms} ms at ${half.params.eventsPerSec} events/s`,
-        pass: half.latency.p99Ms <= 1_000,
-      });
+    const fan = mine.find((r) => r.scenario === 'fanout');
+    if (fan?.wallSec !== undefined) {
+      const ack = Number(fan.extra?.ackMaxMs);
+      push('fan-out 1 event → 1,000 subs: 202 in <= 100 ms', `${ack} ms`, ack <= 100);
+      push('fan-out 1 event → 1,000 subs: every receipt in <= 5 s', `${fan.wallSec} s`, fan.wallSec <= 5);
     }
-  }
-  const fan = results.find((r) => r.scenario === 'fanout' && r.case.startsWith('1 event'));
-  if (fan?.wallSec !== undefined) {
-    out.push({
-      target: `fan-out of 1 event to ${fan.params.subscriptions} subs <= 5 s`,
-      measured: `${fan.wallSec} s (slowest of ${fan.params.rounds})`,
-      pass: fan.params.subscriptions === 1_000 ? fan.wallSec <= 5 : null,
-    });
-  }
-  const idle = results.find((r) => r.scenario === 'idle');
-  if (idle?.worker) {
-    const full = idle.params.subscriptions === 10_000;
-    out.push({
-      target: `10,000 idle subs <= 512 MB worker RSS`,
-      measured: `${idle.worker.rssMaxMb} MB with ${idle.params.subscriptions} subs`,
-      pass: full ? idle.worker.rssMaxMb <= 512 : null,
-    });
+    const reg = mine.find((r) => r.scenario === 'register');
+    if (reg?.opsPerSec !== undefined) {
+      push('registering subscriptions: >= 200/s', `${reg.opsPerSec}/s`, reg.opsPerSec >= 200);
+    }
+    const outage = mine.find((r) => r.scenario === 'outage');
+    if (outage) {
+      const full = outage.params.outageSec === 600;
+      const ledger = outage.extra?.ledger as { missing: number; outOfOrder: number; duplicates: number };
+      push(
+        `outage ${outage.params.outageSec} s at 200 events/s: 0 × 503, all delivered in order`,
+        `${outage.refusals} × 503, ${ledger.missing} missing, ${ledger.outOfOrder} out of order, ${ledger.duplicates} duplicates`,
+        outage.refusals === 0 && ledger.missing === 0 && ledger.outOfOrder === 0
+          ? full
+            ? true
+            : null
+          : false,
+      );
+      push(
+        'outage: drain after recovery >= 2,000 events/s',
+        `${outage.eventsPerSec ?? '-'} events/s (${Number(outage.extra?.backlogAtRecovery)} waiting)`,
+        outage.eventsPerSec === undefined ? false : full ? outage.eventsPerSec >= 2_000 : null,
+      );
+      const rss = outage.resources?.procs.worker?.memMaxMb ?? null;
+      push(
+        'outage: worker RSS <= 500 MB',
+        `${rss ?? '-'} MB`,
+        rss === null ? null : rss > 500 ? false : full ? true : null,
+      );
+    }
+    const idle = mine.find((r) => r.scenario === 'idle');
+    if (idle) {
+      const whole = Number(idle.extra?.wholeMb);
+      const full = idle.params.subscriptions === 10_000;
+      push(
+        '10,000 idle subs: whole stack <= 800 MB RSS',
+        `${whole} MB with ${idle.params.subscriptions} subs`,
+        whole > 800 ? false : full ? true : null,
+      );
+    }
+    const ooo = mine.filter((r) => r.outOfOrder !== undefined).reduce((n, r) => n + (r.outOfOrder ?? 0), 0);
+    push('events out of order per subscription: 0', `${ooo} in all cases`, ooo === 0);
+    const postsPer = mine
+      .filter((r) => r.scenario === 'e2e' && r.params.phase === 'saturated' && r.posts && r.events)
+      .map((r) => `${r.case.replace(', saturated', '')}: ${(r.posts! / r.events!).toFixed(3)}`);
+    if (postsPer.length > 0) push('POSTs per event (Svix: 1)', postsPer.join('; '), null);
   }
   return out;
 }
 
 export function formatTargets(list: Target[]): string {
   return textTable(
-    ['', 'target', 'measured'],
-    list.map((t) => [t.pass === null ? 'n/a' : t.pass ? 'pass' : 'MISS', t.target, t.measured]),
-    [true, true, true],
+    ['', 'env', 'target', 'measured'],
+    list.map((t) => [t.pass === null ? 'n/a' : t.pass ? 'pass' : 'MISS', t.env, t.target, t.measured]),
+    [true, true, true, true],
   );
 }
 

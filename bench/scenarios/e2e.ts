@@ -1,22 +1,26 @@
 /**
- * End to end through the service: producers publish over HTTP to the real REST API (its own process),
- * the worker process delivers, the receiver (answering at once) counts. 1, 10 and 100 subscriptions,
- * each registered through the API for its own event type (`bench.s<n>`); producers spread events over
- * the types round-robin, so each event is delivered once and delivered events/s is comparable with
- * published events/s. Per case, two phases:
- * - saturated: closed-loop producers keep a backlog queued (events arrive faster than they are
- *   delivered, within the backlog caps): delivered events/s, mean batch fill, CPU and RSS;
+ * End to end through the service: producers publish over HTTP to the API process(es), the worker
+ * process(es) deliver, the receiver (answering at once) counts. N subscriptions (10; 1 and 100 too in
+ * the full run), each registered through the API for its own event type (`bench.<N>.s<i>`); producers
+ * spread events over the types round-robin, so each event is delivered once and delivered events/s is
+ * comparable with accepted events/s. Per case (1 and 100 events per request), two phases:
+ * - saturated: closed-loop producers keep a backlog queued: accepted and delivered events/s, mean
+ *   batch fill, CPU and memory of every process, Temporal calls and history events per event;
  * - 50% of peak: an open-loop producer at half the delivered rate just measured: publish→receipt
- *   latency p50/p95/p99 (hdr-histogram), which the saturated phase cannot give (its latency is the
- *   time spent queued).
+ *   latency p50/p95/p99 (hdr-histogram), which the saturated phase cannot give.
+ * Order is checked per subscription and producer lane (each lane waits for its answer).
  */
 import { emptyPublishStats, paced, registerSubscriptions, saturate, type PublishStats } from '../load';
 import { nowMs } from '../receiver';
+import { subscriberWorkflowId } from '../../src/workflows/ids';
+import { deliveryCycle, historyEvents } from '../temporal-cost';
 import {
   log,
+  round1,
   selected,
   sleep,
   summarizeLatency,
+  temporalCost,
   type CaseResult,
   type Scenario,
   type ScenarioContext,
@@ -26,8 +30,7 @@ import {
 /** Nothing arriving for this long fails the case. */
 const STALL_MS = 60_000;
 
-const round1 = (n: number) => Math.round(n * 10) / 10;
-/** A rate, with one decimal under 10/s (a few requests per second are common here). */
+/** A rate, with one decimal under 10/s. */
 const perSec = (count: number, seconds: number) => {
   const rate = count / seconds;
   return rate < 10 ? round1(rate) : Math.round(rate);
@@ -37,70 +40,70 @@ export function e2eLabel(subs: number, perRequest: number): string {
   return `${subs} sub${subs === 1 ? '' : 's'}, ${perRequest}/req`;
 }
 
-export const e2e: Scenario = async (ctx) => {
-  const results: CaseResult[] = [];
-  for (const subs of [1, 10, 100] as const) {
-    const perRequests = [1, 100].filter((per) => selected(ctx, e2eLabel(subs, per)));
-    if (perRequests.length === 0) continue;
-    const { env } = ctx;
-    const tenant = env.tenant(`e2e-${subs}` as TenantName);
-    log(`e2e: registering ${subs} subscription(s) through the API`);
-    const registered = await registerSubscriptions(
-      env.api,
-      tenant,
-      Array.from({ length: subs }, (_, i) => ({
-        url: env.receiver.url(`/e2e/${subs}/${i}`),
-        eventTypes: [`bench.s${i}`],
-      })),
-      8,
-    );
-    // One event to each subscription first: the workflows, the routing table and the sockets are warm.
-    env.receiver.reset({ delayMs: 0, trackIds: false });
-    for (let from = 0; from < subs; from += 100) {
-      const n = Math.min(100, subs - from);
-      const res = await env.api.call(tenant, 'POST', '/v1/events', {
-        events: Array.from({ length: n }, (_, j) => ({ type: `bench.s${from + j}`, data: {} })),
-      });
-      if (res.status !== 202) throw new Error(`warm-up publish answered ${res.status}`);
+/** The e2e cases on `tenantName`, for `subsList` (default: 10 quick, 1/10/100 full). */
+export function e2eScenario(tenantName: TenantName, subsList?: number[]): Scenario {
+  return async (ctx) => {
+    const results: CaseResult[] = [];
+    for (const subs of subsList ?? (ctx.quick ? [10] : [1, 10, 100])) {
+      const perRequests = [1, 100].filter((per) => selected(ctx, e2eLabel(subs, per)));
+      if (perRequests.length === 0) continue;
+      const { env } = ctx;
+      const tenant = env.tenant(tenantName);
+      log(`e2e: registering ${subs} subscription(s) through the API`);
+      const registered = await registerSubscriptions(
+        env.api,
+        tenant,
+        Array.from({ length: subs }, (_, i) => ({
+          url: env.receiver.url(`/e2e/${subs}/${i}`),
+          eventTypes: [`bench.${subs}.s${i}`],
+        })),
+        8,
+      );
+      // One event to each subscription first: the workflows, the routing and the sockets are warm.
+      env.receiver.reset({ delayMs: 0, trackIds: false });
+      for (let from = 0; from < subs; from += 100) {
+        const n = Math.min(100, subs - from);
+        const res = await env.api.call(tenant, 'POST', '/v1/events', {
+          events: Array.from({ length: n }, (_, j) => ({ type: `bench.${subs}.s${from + j}`, data: {} })),
+        });
+        if (res.status !== 202) throw new Error(`warm-up publish answered ${res.status}`);
+      }
+      await env.receiver.waitForEvents(subs, STALL_MS);
+      for (const perRequest of perRequests) {
+        const rows = await runCase(ctx, tenant, subs, perRequest, registered.ids);
+        rows[0]!.extra = { ...rows[0]!.extra, registrationSec: round1(registered.seconds) };
+        results.push(...rows);
+      }
     }
-    await env.receiver.waitForEvents(subs, STALL_MS);
-    for (const perRequest of perRequests) {
-      const rows = await runCase(ctx, tenant, subs, perRequest);
-      rows[0]!.extra = {
-        ...rows[0]!.extra,
-        registrationSec: round1(registered.seconds),
-        registration: summarizeLatency(registered.latency),
-      };
-      results.push(...rows);
-    }
-  }
-  return results;
-};
+    return results;
+  };
+}
 
 async function runCase(
   ctx: ScenarioContext,
   tenant: string,
   subs: number,
   perRequest: number,
+  subscriptionIds: string[],
 ): Promise<CaseResult[]> {
   const { env, quick } = ctx;
   const label = e2eLabel(subs, perRequest);
   // s of each phase; the saturated phase's first `warmMs` (the backlog filling) is left out.
   const durationMs = quick ? 2_000 : 8_000;
   const warmMs = quick ? 500 : 1_000;
-  const shape = { perRequest, typeOf: (k: number) => `bench.s${k % subs}` };
+  const shape = { perRequest, typeOf: (k: number) => `bench.${subs}.s${k % subs}` };
   const params = { subscriptions: subs, perRequest, endpointLatencyMs: 0 };
 
   // --- saturated ---------------------------------------------------------------------------------
   // Events accepted but not yet received, at most: 4 full batches per subscription (so a batch is
-  // always waiting), never more than 20,000 in all (the drain after the phase stays short), and far
-  // under the backlog caps (MAX_BACKLOG 5,000 events, MAX_BACKLOG_BYTES 384 KiB ≈ 1,500 of these).
+  // always waiting), never more than 20,000 in all (the drain after the phase stays short).
   const window = Math.min(20_000, subs * 400);
   const lanes = perRequest === 1 ? 64 : 8;
   log(`e2e: ${label}, saturated for ${durationMs / 1000} s (${lanes} lanes, backlog ≤ ${window} events)`);
   const receiver = env.receiver;
   receiver.reset({ delayMs: 0, trackIds: false, perPath: true });
   const stats: PublishStats = emptyPublishStats();
+  const historyAt = await historyEvents(env.client, tenant);
   const startedAt = nowMs();
   const measured = await env.measure(async () => {
     const run = saturate(
@@ -127,6 +130,9 @@ async function runCase(
   const drainStarted = nowMs();
   await receiver.waitForEvents(stats.accepted, STALL_MS);
   const drainSec = round1((nowMs() - drainStarted) / 1000);
+  // History events of the whole phase (warm-up and drain included) per event accepted in it.
+  const historyTo = await historyEvents(env.client, tenant);
+  const outOfOrder = receiver.stats.outOfOrder;
   const saturated: CaseResult = {
     scenario: 'e2e',
     case: `${label}, saturated`,
@@ -139,11 +145,27 @@ async function runCase(
     meanBatchFill: to.posts > from.posts ? round1(delivered / (to.posts - from.posts)) : undefined,
     wallSec: round1(seconds),
     refusals: stats.refused,
-    ...measured.resources,
+    outOfOrder,
+    resources: measured.resources,
+    temporal: {
+      callsPerEvent: temporalCost(measured.resources, delivered, null).callsPerEvent,
+      historyEventsPerEvent: temporalCost(
+        measured.resources,
+        stats.accepted,
+        historyTo.events - historyAt.events,
+      ).historyEventsPerEvent,
+    },
     note:
-      receiver.stats.outOfOrder > 0 || stats.errors > 0
-        ? `e2e ${label}: ${receiver.stats.outOfOrder} events out of order, ${stats.errors} failed requests`
-        : undefined,
+      `e2e ${label} saturated: 202 p50 ${summarizeLatency(stats.ack).p50Ms} / p99 ${summarizeLatency(stats.ack).p99Ms} ms` +
+      (measured.resources.pgActivity
+        ? `; PostgreSQL sessions on average: ${Object.entries(measured.resources.pgActivity)
+            .slice(0, 5)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`
+        : '') +
+      (receiver.stats.outOfOrder > 0 || stats.errors > 0
+        ? `; ${receiver.stats.outOfOrder} events out of order, ${stats.errors} failed requests`
+        : ''),
     extra: {
       drainSec,
       publishErrors: stats.errors,
@@ -151,6 +173,9 @@ async function runCase(
       acceptedTotal: stats.accepted,
       receivedTotal: receiver.stats.events,
       queuedLatency: summarizeLatency(receiver.stats.latency),
+      historyEvents: historyTo.events - historyAt.events,
+      workflowRuns: historyTo.runs,
+      calls: measured.resources.calls,
       ack: summarizeLatency(stats.ack),
       batchSizes: Object.fromEntries(receiver.stats.batchSizes),
     },
@@ -169,6 +194,13 @@ async function runCase(
   );
   const p = pacedRun.value;
   await receiver.waitForEvents(p.accepted, STALL_MS);
+  // The delivery cycle of (at most 10 of) the subscriptions over the paced phase, from their histories.
+  const cycle = await deliveryCycle(
+    env.client,
+    subscriptionIds.slice(0, 10).map(subscriberWorkflowId),
+    pacedAt,
+    nowMs(),
+  );
   const span = ((receiver.stats.lastAt ?? nowMs()) - pacedAt) / 1000;
   const half: CaseResult = {
     scenario: 'e2e',
@@ -184,12 +216,15 @@ async function runCase(
     latency: summarizeLatency(receiver.stats.latency),
     wallSec: round1(span),
     refusals: p.refused,
-    ...pacedRun.resources,
+    resources: pacedRun.resources,
+    temporal: temporalCost(pacedRun.resources, receiver.stats.events, null),
     note:
-      p.late > 0 || p.errors > 0
-        ? `e2e ${label} paced: ${p.late} requests sent > 50 ms late, ${p.errors} failed`
-        : undefined,
-    extra: { targetEventsPerSec: rate, ack: summarizeLatency(p.ack), late: p.late, errors: p.errors },
+      `e2e ${label} at 50% of peak: 202 p50 ${summarizeLatency(p.ack).p50Ms} / p99 ${summarizeLatency(p.ack).p99Ms} ms; ` +
+      `delivery cycle (ms p50/p90/max): ${Object.entries(cycle)
+        .map(([k, v]) => `${k} ${v ? `${v.p50}/${v.p90}/${v.p100}` : '-'}`)
+        .join(', ')}` +
+      (p.late > 0 || p.errors > 0 ? `; ${p.late} requests sent > 50 ms late, ${p.errors} failed` : ''),
+    extra: { targetEventsPerSec: rate, ack: summarizeLatency(p.ack), late: p.late, errors: p.errors, cycle },
   };
   return [saturated, half];
 }

@@ -68,7 +68,7 @@ async function runCase(
       params: { workflows, signals: total, concurrency: CONCURRENCY },
       opsPerSec: Math.round((total / elapsedMs) * 1000),
       wallSec: Math.round(elapsedMs / 100) / 10,
-      ...resources,
+      resources,
       extra: { received, allReceived: received === total },
     };
   } finally {
