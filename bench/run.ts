@@ -18,6 +18,7 @@ import { fanout } from './scenarios/fanout';
 import { idle } from './scenarios/idle';
 import { outage } from './scenarios/outage';
 import { signalCeiling } from './scenarios/signal-ceiling';
+import { schemaCost } from './scenarios/schema-cost';
 import { signingCost } from './scenarios/signing-cost';
 import { undiciCeiling } from './scenarios/undici-ceiling';
 import {
@@ -32,9 +33,18 @@ import {
 } from './support';
 
 /** In run order. `idle` leaves its subscriptions behind: it runs last. */
-const SCENARIOS = ['undici-ceiling', 'signing-cost', 'signal-ceiling', 'e2e', 'outage', 'fanout', 'idle'];
+const SCENARIOS = [
+  'undici-ceiling',
+  'signing-cost',
+  'schema-cost',
+  'signal-ceiling',
+  'e2e',
+  'outage',
+  'fanout',
+  'idle',
+];
 /** Machine-level ceilings: measured once, in the first environment. */
-const ONCE = new Set(['undici-ceiling', 'signing-cost']);
+const ONCE = new Set(['undici-ceiling', 'signing-cost', 'schema-cost']);
 
 const USAGE = `usage: npm run bench -- [--quick] [--stack] [--only <scenario>]... [--case <substring>]...
   --quick              smaller runs: e2e with 10 subscriptions only and shorter phases, a 30 s outage,
@@ -160,6 +170,7 @@ async function main(): Promise<number> {
           const s: Record<string, Scenario> = {
             'undici-ceiling': undiciCeiling,
             'signing-cost': signingCost,
+            'schema-cost': schemaCost,
             'signal-ceiling': signalCeiling,
             outage,
             fanout,
