@@ -67,11 +67,12 @@ export class Reconciler {
       .execute();
     if (rows.length === 0) return 0;
     // Owed from now on again: the next resend comes after another grace period, not every round.
+    // The cast: with only `null` beside it, PostgreSQL would type the parameter as text.
     await this.opts.store.db
       .updateTable('queues')
       .set({
-        wake_owed_at: sql<number>`case when wake_owed_at is null then null else ${now} end`,
-        sync_owed_at: sql<number>`case when sync_owed_at is null then null else ${now} end`,
+        wake_owed_at: sql<number>`case when wake_owed_at is null then null else cast(${now} as bigint) end`,
+        sync_owed_at: sql<number>`case when sync_owed_at is null then null else cast(${now} as bigint) end`,
       })
       .where(
         'subscription_id',
