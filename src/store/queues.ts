@@ -194,6 +194,16 @@ export class QueueRows {
     private readonly sealer: Sealer,
   ) {}
 
+  /** Nothing is owed to a deleted subscription whose workflow is gone: it has nobody to tell. */
+  async clearOwedOfDeleted(subscriptionId: string): Promise<void> {
+    await this.db
+      .updateTable('queues')
+      .set({ wake_owed_at: null, sync_owed_at: null })
+      .where('subscription_id', '=', subscriptionId)
+      .where('open', '=', 0)
+      .execute();
+  }
+
   private async head(db: Db, subscriptionId: string) {
     const row = await db
       .selectFrom('queues')

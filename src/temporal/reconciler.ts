@@ -61,8 +61,13 @@ export class Reconciler {
     const rows = await this.opts.store.db
       .selectFrom('queues')
       .select(['subscription_id', 'head_seq', 'wake_owed_at', 'sync_owed_at'])
-      .where('open', '=', 1)
-      .where((eb) => eb.or([eb('wake_owed_at', '<', cutoff), eb('sync_owed_at', '<', cutoff)]))
+      // A sync is owed to deleted subscriptions too: that is how their workflows hear of the delete.
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('open', '=', 1), eb('wake_owed_at', '<', cutoff)]),
+          eb('sync_owed_at', '<', cutoff),
+        ]),
+      )
       .limit(500)
       .execute();
     if (rows.length === 0) return 0;

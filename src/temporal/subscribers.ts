@@ -82,13 +82,17 @@ export class Subscribers {
         this.opts.logger.warn({ err, subscriptionId }, 'wake not sent; the reconciler sends it again');
         return;
       }
-      // Gone (terminated, failed, never started): start it again from the store.
-      await this.start(subscriptionId).catch((startErr: unknown) =>
+      // Gone (terminated, failed, never started): start it again from the store. Deleted, it has
+      // nothing left to do: what the store owed it is settled.
+      try {
+        if (!(await this.start(subscriptionId)))
+          await this.opts.store.queues.clearOwedOfDeleted(subscriptionId);
+      } catch (startErr) {
         this.opts.logger.warn(
           { err: startErr, subscriptionId },
           'subscriber not started; the reconciler tries again',
-        ),
-      );
+        );
+      }
     }
   }
 

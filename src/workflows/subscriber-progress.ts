@@ -142,7 +142,12 @@ export class SubscriberProgress {
   next(now: number, newMsgId: () => string): Step {
     const s = this.state;
     if (s.deleteRequested) return { kind: 'remove' };
-    if (s.syncNeeded) return { kind: 'sync' };
+    if (s.syncNeeded) {
+      // Cleared when the sync starts, not when it ends: a change that comes while it runs (after its
+      // read, say a DELETE) asks for another one.
+      s.syncNeeded = false;
+      return { kind: 'sync' };
+    }
     if (s.redeliveries.length > 0) return { kind: 'redeliver', request: s.redeliveries[0]! };
     if (s.status === 'pending_validation' && s.handshake && !s.handshake.running) {
       return { kind: 'handshake', handshakeId: s.handshake.id };
@@ -200,7 +205,6 @@ export class SubscriberProgress {
 
   synced(p: SyncedProgress, now: number): void {
     const s = this.state;
-    s.syncNeeded = false;
     if (!p.exists || p.deleted) {
       this.ended = true;
       return;

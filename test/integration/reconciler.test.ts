@@ -60,6 +60,26 @@ describe('the reconciler', () => {
     expect((await app.call('GET', `/v1/subscriptions/${id}`)).status).toBe(200);
   });
 
+  it('tells a subscriber of its delete when the signal was lost', async () => {
+    const id = await subscribe(`${receiver.url}/deleted`);
+    const handle = app.client.workflow.getHandle(subscriberWorkflowId(id));
+    // Its first sync done, it waits for a signal.
+    await waitUntil(async () =>
+      (await handle.fetchHistory().catch(() => ({ events: [] }))).events!.some(
+        (e) => e.activityTaskCompletedEventAttributes,
+      ),
+    );
+    // DELETE's commit without its signal: only the store knows.
+    expect(await app.store.subscriptions.remove(app.tenants.acme, id, new Date())).not.toBeNull();
+    await handle.result();
+    const owed = await app.store.db
+      .selectFrom('queues')
+      .select(['wake_owed_at', 'sync_owed_at'])
+      .where('subscription_id', '=', id)
+      .executeTakeFirst();
+    expect(owed).toEqual({ wake_owed_at: null, sync_owed_at: null });
+  });
+
   it('starts a terminated subscriber again, which resumes at its first undelivered event', async () => {
     let down = true;
     const delivered: string[] = [];

@@ -54,6 +54,16 @@ function subscriber(sync: Partial<SyncedProgress> = {}) {
 }
 
 describe('what a subscriber does next', () => {
+  it('syncs again when a change comes while a sync runs (a DELETE after its read is not lost)', () => {
+    const p = new SubscriberProgress('sub_x', initialState());
+    expect(p.next(0, newId)).toEqual({ kind: 'sync' });
+    p.onWake({ changed: true }); // arrives while the sync activity runs
+    p.synced(synced(), 0); // what it read: still there
+    expect(p.next(0, newId)).toEqual({ kind: 'sync' });
+    p.synced(synced({ deleted: true }), 0);
+    expect(p.ended).toBe(true);
+  });
+
   it('reads the store first; then waits idle while nothing is queued', () => {
     const p = subscriber();
     expect(p.next(0, newId)).toMatchObject({ kind: 'wait', until: null, anySignal: true });
