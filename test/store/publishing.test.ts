@@ -1,29 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { HooklineEvent, Subscription } from '../../src/domain/types';
+import type { Subscription } from '../../src/domain/types';
 import { BacklogFullError, UrlTakenError } from '../../src/store/errors';
 import {
   DIALECTS,
+  makeEvent,
   makeSubscription as subscription,
   openTestStore,
   TEST_SECRET,
   type TestStore,
 } from '../support/store';
 
-const LIMITS = { maxEvents: 1_000_000, maxBytes: 10 * 1024 ** 3 };
+const event = makeEvent;
 
-function event(id: string, overrides: Partial<HooklineEvent> = {}): HooklineEvent {
-  return {
-    id,
-    type: 'order.created',
-    source: 'test',
-    subject: null,
-    category: null,
-    labels: {},
-    time: '2026-12-01T00:00:00.000Z',
-    data: { id },
-    ...overrides,
-  };
-}
+const LIMITS = { maxEvents: 1_000_000, maxBytes: 10 * 1024 ** 3 };
 
 describe.each(DIALECTS)('publishing on %s', (dialect) => {
   let store: TestStore;

@@ -1,46 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { HooklineEvent, Subscription } from '../../src/domain/types';
 import { RETENTION_MS } from '../../src/store/retention';
-import { DIALECTS, openTestStore, type TestStore } from '../support/store';
+import { DIALECTS, makeEvent, makeSubscription, openTestStore, type TestStore } from '../support/store';
 
 const DAY = 24 * 3_600_000;
 const LIMITS = { maxEvents: 1_000_000, maxBytes: 10 * 1024 ** 3 };
 
-function subscription(tenant: string): Subscription {
-  const now = new Date().toISOString();
-  return {
-    id: `sub_${randomUUID().replace(/-/g, '')}`,
-    tenant,
-    url: `https://${randomUUID()}.example.com/hooks`,
-    name: null,
-    eventTypes: ['*'],
-    subject: null,
-    categories: null,
-    labels: null,
-    format: 'raw',
-    status: 'active',
-    requireValidation: false,
-    maxBatchSize: 100,
-    headers: {},
-    rateLimitPerSecond: null,
-    description: null,
-    metadata: {},
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  };
-}
-
-const event = (id: string): HooklineEvent => ({
-  id,
-  type: 't',
-  source: 's',
-  subject: null,
-  category: null,
-  labels: {},
-  time: '2026-12-01T00:00:00.000Z',
-  data: { id },
-});
+const event = (id: string) => makeEvent(id, { type: 't', source: 's' });
+const subscription = (tenant: string) => makeSubscription(tenant);
 
 describe.each(DIALECTS)('retention on %s', (dialect) => {
   let store: TestStore;

@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Authenticator, keyHash } from '../../src/api/auth';
-import type { HooklineEvent } from '../../src/domain/types';
 import { QuotaExceededError, TenantGoneError } from '../../src/store/errors';
 import { CatalogCache } from '../../src/store/event-types';
-import { DIALECTS, makeSubscription, openTestStore, TEST_SECRET, type TestStore } from '../support/store';
+import {
+  DIALECTS,
+  makeEvent,
+  makeSubscription,
+  openTestStore,
+  TEST_SECRET,
+  type TestStore,
+} from '../support/store';
+
+const event = makeEvent;
 
 const LIMITS = { maxEvents: 1_000_000, maxBytes: 10 * 1024 ** 3 };
-
-function event(id: string, overrides: Partial<HooklineEvent> = {}): HooklineEvent {
-  return {
-    id,
-    type: 'order.created',
-    source: 'test',
-    subject: null,
-    category: null,
-    labels: {},
-    time: '2026-12-01T00:00:00.000Z',
-    data: { id },
-    ...overrides,
-  };
-}
 
 describe.each(DIALECTS)('tenants in the store on %s', (dialect) => {
   let store: TestStore;

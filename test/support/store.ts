@@ -65,6 +65,21 @@ export async function openTestStore(
   });
 }
 
+/** An event as the API would store it (type `order.created`, `data` naming its id); `overrides` win. */
+export function makeEvent(id: string, overrides: Partial<HooklineEvent> = {}): HooklineEvent {
+  return {
+    id,
+    type: 'order.created',
+    source: 'test',
+    subject: null,
+    category: null,
+    labels: {},
+    time: '2026-12-01T00:00:00.000Z',
+    data: { id },
+    ...overrides,
+  };
+}
+
 /** A subscription row of `tenant` as the API would create it; `overrides` win. */
 export function makeSubscription(tenant: string, overrides: Partial<Subscription> = {}): Subscription {
   const now = new Date().toISOString();
