@@ -87,6 +87,20 @@ const originListSchema = z.string().transform((raw, ctx) => {
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** Operator keys, comma-separated, each at least 16 characters (ADMIN_API_KEYS, CODEC_AUTH_KEYS). */
+const operatorKeysSchema = z
+  .string()
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (keys) => keys.length > 0 && keys.every((k) => k.length >= 16),
+    'each key must be >= 16 characters',
+  );
+
 /**
  * Every setting, from the environment. Defaults first, then the environment, parsed once at start-up.
  *
@@ -131,19 +145,7 @@ const envSchema = z.object({
    * Operator keys (comma-separated, >= 16 characters each): they reach only `/v1/tenants…`, where
    * tenants and their API keys are managed. Unset: those routes answer 401 (403 to a tenant key).
    */
-  ADMIN_API_KEYS: z
-    .string()
-    .transform((raw) =>
-      raw
-        .split(',')
-        .map((k) => k.trim())
-        .filter(Boolean),
-    )
-    .refine(
-      (keys) => keys.length > 0 && keys.every((k) => k.length >= 16),
-      'each key must be >= 16 characters',
-    )
-    .optional(),
+  ADMIN_API_KEYS: operatorKeysSchema.optional(),
   /** Events per calendar month (UTC) of tenants that name no `eventsPerMonth`. Unset: no cap. */
   DEFAULT_EVENTS_PER_MONTH: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   /** Public base URL of this API, used for validation callbacks and its origin header. */
@@ -189,19 +191,7 @@ const envSchema = z.object({
    * Operator keys (comma-separated, >= 16 characters each) that may use the codec route `/codec`, which
    * decrypts any tenant's payloads. Tenant API keys are never accepted there. Unset: the route is off.
    */
-  CODEC_AUTH_KEYS: z
-    .string()
-    .transform((raw) =>
-      raw
-        .split(',')
-        .map((k) => k.trim())
-        .filter(Boolean),
-    )
-    .refine(
-      (keys) => keys.length > 0 && keys.every((k) => k.length >= 16),
-      'each key must be >= 16 characters',
-    )
-    .optional(),
+  CODEC_AUTH_KEYS: operatorKeysSchema.optional(),
   /** Browser origins (the Temporal Web UI) allowed to call `/codec`. Default: the dev server's UI. */
   CODEC_CORS_ORIGINS: originListSchema.optional(),
   /** Bearer token `GET /metrics` requires. Unset: /metrics is open, like /healthz (scrapers carry no API key). */
