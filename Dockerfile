@@ -12,6 +12,8 @@ COPY scripts/install-temporal.mjs scripts/temporal-binaries.json ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+# The consumer portal's page and source: the API builds its script at start-up (esbuild, in memory).
+COPY portal ./portal
 # Owned by node before the volume is first mounted, so a fresh named volume is writable by it.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

@@ -40,6 +40,11 @@ export default tseslint.config(
     },
   },
   {
+    // The consumer portal runs in browsers (built by src/api/portal-bundle.ts, typed by portal/tsconfig.json).
+    files: ['portal/**/*.ts', 'portal/**/*.tsx'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },

@@ -9,42 +9,20 @@
  * several failed attempts (about 35 s: back-off 1, 2, 4, 8, 16 s), then drives the Web UI in headless
  * Chromium (Debian's `chromium`, see test/browser/chromium.ts). Everything it started is stopped at the end.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { Page } from 'playwright-core';
 import { launchChromium } from '../test/browser/chromium';
 import { deliveriesQuery } from '../src/workflows/messages';
 import { subscriberWorkflowId } from '../src/workflows/ids';
+import { freePort, root, shot, startService, until } from './screenshot-kit';
 
-const root = resolve(__dirname, '..');
 const outDir = resolve(process.argv[2] ?? join(root, 'docs', 'images'));
 const EventType = temporal.api.enums.v1.EventType;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 /** The endpoint of the walkthrough: down, answering 500 to every delivery. */
 async function failingReceiver(): Promise<{ server: Server; url: string }> {
@@ -59,55 +37,20 @@ async function failingReceiver(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-async function shot(
-  page: Page,
-  name: string,
-  clip?: { x: number; y: number; width: number; height: number },
-) {
-  const path = join(outDir, name);
-  await page.screenshot({ path, clip });
-  console.log(`${path}: ${Math.round(statSync(path).size / 1024)} KiB`);
-}
-
 async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
-  const [apiPort, devPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-  const dataDir = mkdtempSync(join(tmpdir(), 'hookline-webui-'));
-  const key = `acme-${randomBytes(12).toString('hex')}`;
-  const service = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(apiPort),
-      TEMPORAL_DEV_PORT: String(devPort),
-      TEMPORAL_UI_PORT: String(uiPort),
-      TEMPORAL_ADDRESS: '',
-      DATA_DIR: dataDir,
-      API_KEYS: `acme:${key}`,
-      ALLOWED_TARGET_NETWORKS: '127.0.0.0/8',
-      LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const [devPort, uiPort] = [await freePort(), await freePort()];
+  const service = await startService({
+    TEMPORAL_DEV_PORT: String(devPort),
+    TEMPORAL_UI_PORT: String(uiPort),
   });
-  const exited = new Promise((r) => service.once('exit', r));
   const receiver = await failingReceiver();
-  const api = `http://127.0.0.1:${apiPort}`;
   const ui = `http://127.0.0.1:${uiPort}`;
+  const devAddress = `127.0.0.1:${devPort}`;
   let connection: Connection | undefined;
   const browser = await launchChromium();
   try {
-    await until('the service to be ready', 120_000, async () =>
-      (await fetch(`${api}/readyz`)).status === 200 ? true : undefined,
-    );
-    const call = async (path: string, body: unknown) => {
-      const res = await fetch(`${api}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as { id: string };
-    };
+    const call = (path: string, body: unknown) => service.post(path, body);
     const orders = await call('/v1/subscriptions', {
       url: `${receiver.url}/hooks/orders`,
       eventTypes: ['order.*'],
@@ -128,7 +71,7 @@ async function main(): Promise<void> {
       });
     }
 
-    connection = await Connection.connect({ address: `127.0.0.1:${devPort}` });
+    connection = await Connection.connect({ address: devAddress });
     const client = new Client({ connection });
     const workflowId = subscriberWorkflowId(orders.id);
     const handle = client.workflow.getHandle(workflowId);
@@ -146,7 +89,7 @@ async function main(): Promise<void> {
       .getByRole('link', { name: subscriberWorkflowId('') })
       .nth(1)
       .waitFor();
-    await shot(page, 'webui-find-subscription.png');
+    await shot(page, outDir, 'webui-find-subscription.png');
 
     // 2. Read its failed attempts: the `deliveries` query on the workflow's Queries tab.
     await page.setViewportSize({ width: 1400, height: 980 });
@@ -159,7 +102,12 @@ async function main(): Promise<void> {
     await page.getByRole('button', { name: 'Run Query' }).click();
     await page.getByText('"statusCode"').first().waitFor();
     const left = (await page.getByRole('link', { name: 'Back to Workflows' }).boundingBox())!.x - 16;
-    await shot(page, 'webui-failed-attempts.png', { x: left, y: 60, width: 1400 - left, height: 920 });
+    await shot(page, outDir, 'webui-failed-attempts.png', {
+      x: left,
+      y: 60,
+      width: 1400 - left,
+      height: 920,
+    });
 
     // 3. Replay: More Actions → Send a Signal → `redeliver` with its JSON input.
     const input = { eventIds: ['order-41-created'] };
@@ -210,9 +158,7 @@ async function main(): Promise<void> {
     await connection?.close();
     receiver.server.closeAllConnections();
     receiver.server.close();
-    service.kill('SIGTERM');
-    await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    await service.stop();
   }
 }
 

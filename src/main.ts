@@ -1,5 +1,6 @@
 import { Client, type Connection } from '@temporalio/client';
 import { startServer } from './api/app';
+import { portalBundle } from './api/portal-bundle';
 import { resolveApiKeys } from './api/keys';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createHttpClient } from './delivery/http';
@@ -277,6 +278,11 @@ async function startApi(
     (s) => s.stop(),
   );
   logger.info({ url: `http://localhost:${server.port}`, apiKeyFile: keys.file }, 'API listening');
+  // Build the consumer portal's script now, not on its first visitor; a failed build leaves the API up.
+  portalBundle().then(
+    (script) => logger.info({ bytes: script.length }, 'consumer portal built'),
+    (err: unknown) => logger.error({ err }, 'the consumer portal failed to build: /portal/ answers 500'),
+  );
 }
 
 /**

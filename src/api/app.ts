@@ -21,6 +21,7 @@ import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { docsRouter } from './routes/docs';
 import { openapiRouter } from './routes/openapi';
+import { portalPageRouter, portalSessionsRouter } from './routes/portal';
 import { subscriptionsRouter } from './routes/subscriptions';
 import { tenantSelfRouter, tenantsRouter } from './routes/tenants';
 import { validateRouter } from './routes/validate';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps));
   app.use(openapiRouter(VERSION));
   app.use(docsRouter());
+  app.use(portalPageRouter());
   app.use(validateRouter(deps));
   // Before the API-key check: the codec route takes operator keys (CODEC_AUTH_KEYS), not tenant keys.
   app.use(codecRouter(codecRouteOptions(deps.config)));
@@ -78,6 +80,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(tenantSelfRouter(tenants));
   app.use(subscriptionsRouter(deps.subscriptions));
   app.use(eventsRouter(deps.publisher, deps.subscriptions, deps.metrics));
+  app.use(portalSessionsRouter({ store: deps.store, publicBaseUrl: deps.config.publicBaseUrl }));
   // A documented path with an undocumented method: 405 with Allow (built from the served document).
   app.use(methodNotAllowed(() => buildOpenApiDocument({ version: VERSION })));
   app.use((_req, _res, next) => next(HttpError.notFound('route')));

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { Store } from '../store';
 import type { KeyOwner } from '../store/api-keys';
+import type { PortalSession } from '../store/portal-sessions';
 import { HttpError } from './errors';
 import type { ApiKey } from './keys';
 
@@ -20,8 +21,32 @@ export function newApiKey(): string {
   return `hk_${randomBytes(32).toString('base64url')}`;
 }
 
-/** Who a request's bearer is. `keyId` is null for keys of API_KEYS (and the generated key). */
-export type Principal = { kind: 'tenant'; tenant: string; keyId: string | null } | { kind: 'operator' };
+/** A new consumer portal token: `hkp_` and 32 random bytes, base64url. */
+export function newPortalToken(): string {
+  return `${PORTAL_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
+/** What tells a portal token from an API key before any lookup. */
+export const PORTAL_TOKEN_PREFIX = 'hkp_';
+
+/**
+ * Who a request's bearer is. `keyId` is null for keys of API_KEYS (and the generated key). A portal
+ * session is found (and answered) also once expired, so that its 401 can say so.
+ */
+export type Principal =
+  | { kind: 'tenant'; tenant: string; keyId: string | null }
+  | {
+      kind: 'portal';
+      tenant: string;
+      sessionId: string;
+      readOnly: boolean;
+      expiresAt: number;
+      expired: boolean;
+    }
+  | { kind: 'operator' };
+
+/** A row the authenticator caches by hash: a tenant key's owner or a portal session. */
+type Cached = { key: KeyOwner } | { session: PortalSession };
 
 export interface AuthenticatorOptions {
   /** API_KEYS, or the generated key of tenant `default`. */
@@ -53,7 +78,7 @@ const MAX_CACHED = 10_000;
  */
 export class Authenticator {
   private readonly configured: { tenant: string; digest: Buffer }[];
-  private readonly cache = new Map<string, { owner: KeyOwner; expiresAt: number }>();
+  private readonly cache = new Map<string, { row: Cached; expiresAt: number }>();
   /** When this process last wrote each key's last_used_at. */
   private readonly touched = new Map<string, number>();
   private readonly ttl: number;
@@ -80,41 +105,69 @@ export class Authenticator {
     let tenant: string | null = null;
     for (const k of this.configured) if (timingSafeEqual(k.digest, presented)) tenant = k.tenant;
     if (tenant !== null) return { kind: 'tenant', tenant, keyId: null };
-    const owner = await this.stored(presented.toString('hex'));
-    return owner ? { kind: 'tenant', tenant: owner.tenant, keyId: owner.keyId } : null;
+    const hash = presented.toString('hex');
+    if (key.startsWith(PORTAL_TOKEN_PREFIX)) {
+      const found = await this.stored(hash, async () => {
+        const session = await this.opts.store.portalSessions.byHash(hash);
+        return session && { session };
+      });
+      if (!found || !('session' in found)) return null;
+      const { id, tenant: owner, readOnly, expiresAt } = found.session;
+      return {
+        kind: 'portal',
+        tenant: owner,
+        sessionId: id,
+        readOnly,
+        expiresAt,
+        expired: expiresAt <= this.clock(),
+      };
+    }
+    const found = await this.stored(hash, async () => {
+      const owner = await this.opts.store.apiKeys.byHash(hash);
+      return owner && { key: owner };
+    });
+    if (!found || !('key' in found)) return null;
+    await this.touch(found.key);
+    return { kind: 'tenant', tenant: found.key.tenant, keyId: found.key.keyId };
   }
 
-  /** Forgets a deleted key at once (other processes: within the cache TTL). */
+  /** Forgets a deleted key, and the portal sessions it made, at once (other processes: within the cache TTL). */
   forgetKey(keyId: string): void {
-    for (const [hash, entry] of this.cache) if (entry.owner.keyId === keyId) this.cache.delete(hash);
+    for (const [hash, { row }] of this.cache) {
+      if (('key' in row ? row.key.keyId : row.session.keyId) === keyId) this.cache.delete(hash);
+    }
   }
 
   /** Forgets every key of a deleted tenant at once. */
   forgetTenant(tenant: string): void {
-    for (const [hash, entry] of this.cache) if (entry.owner.tenant === tenant) this.cache.delete(hash);
+    for (const [hash, { row }] of this.cache) {
+      if (('key' in row ? row.key.tenant : row.session.tenant) === tenant) this.cache.delete(hash);
+    }
   }
 
-  private async stored(hash: string): Promise<KeyOwner | null> {
+  /** The row with this hash: from the cache while fresh, else from `load` (misses are not cached). */
+  private async stored(hash: string, load: () => Promise<Cached | null>): Promise<Cached | null> {
     const now = this.clock();
     const cached = this.cache.get(hash);
-    let owner: KeyOwner | null;
-    if (cached && cached.expiresAt > now) owner = cached.owner;
-    else {
-      owner = await this.opts.store.apiKeys.byHash(hash);
-      if (!owner) {
-        this.cache.delete(hash);
-        return null;
-      }
-      if (this.cache.size >= MAX_CACHED) this.prune(now);
-      this.cache.set(hash, { owner, expiresAt: now + this.ttl });
+    if (cached && cached.expiresAt > now) return cached.row;
+    const row = await load();
+    if (!row) {
+      this.cache.delete(hash);
+      return null;
     }
-    // lastUsedAt: one write per key, process and granularity, awaited (a read after this request sees it).
+    if (this.cache.size >= MAX_CACHED) this.prune(now);
+    this.cache.set(hash, { row, expiresAt: now + this.ttl });
+    return row;
+  }
+
+  /** lastUsedAt: one write per key, process and granularity, awaited (a read after this request sees it). */
+  private async touch(owner: KeyOwner): Promise<void> {
+    const now = this.clock();
     const last = this.touched.get(owner.keyId) ?? owner.lastUsedAt ?? -Infinity;
     if (now - last >= this.granularity) {
       this.touched.set(owner.keyId, now);
       await this.opts.store.apiKeys.touch(owner.keyId, now);
     }
-    return owner;
   }
 
   private prune(now: number): void {
@@ -139,7 +192,7 @@ export function requireOperatorKey(auth: Authenticator): RequestHandler {
     const principal = key === null ? null : await auth.authenticate(key);
     if (!principal) return next(HttpError.unauthorized());
     if (principal.kind !== 'operator') {
-      return next(HttpError.forbidden('tenant API keys cannot manage tenants: use an operator key'));
+      return next(HttpError.forbidden('only operator keys manage tenants'));
     }
     res.locals.operator = true;
     next();
@@ -150,17 +203,58 @@ export function requireOperatorKey(auth: Authenticator): RequestHandler {
  * `Authorization: Bearer <key>` → the key's tenant in `res.locals.tenant`. Checked before the body is
  * read. A key sees only its own tenant's resources (others answer 404 in the handlers); an operator
  * key is no tenant's (401). Requests an operator key already passed (`/v1/tenants…`) go through.
+ * A portal token reaches only the routes `portalScope` allows (403 elsewhere, 401 once expired); its
+ * answers say what it may do in `Hookline-Portal-Access` and until when in `Hookline-Portal-Expires-At`.
  */
 export function requireApiKey(auth: Authenticator): RequestHandler {
   return async (req, res, next) => {
     if (res.locals.operator === true) return next();
     const key = bearerOf(req.headers.authorization);
     const principal = key === null ? null : await auth.authenticate(key);
-    if (!principal || principal.kind !== 'tenant') return next(HttpError.unauthorized());
+    if (!principal || principal.kind === 'operator') return next(HttpError.unauthorized());
+    if (principal.kind === 'portal') {
+      const expiresAt = new Date(principal.expiresAt).toISOString();
+      if (principal.expired)
+        return next(HttpError.unauthorized(`the portal session expired at ${expiresAt}`));
+      const refusal = portalScope(req.method, req.baseUrl + req.path, principal.readOnly);
+      if (refusal) return next(HttpError.forbidden(refusal));
+      res.set({
+        'Hookline-Portal-Access': principal.readOnly ? 'read-only' : 'read-write',
+        'Hookline-Portal-Expires-At': expiresAt,
+      });
+    }
     res.locals.tenant = principal.tenant;
-    res.locals.keyId = principal.keyId;
+    res.locals.keyId = principal.kind === 'tenant' ? principal.keyId : null;
     next();
   };
+}
+
+/** Routes a portal token reaches: path prefix, and whether changes are allowed at all. */
+const PORTAL_ROUTES: { prefix: string; changes: boolean }[] = [
+  { prefix: '/v1/subscriptions', changes: true },
+  { prefix: '/v1/events', changes: true },
+  { prefix: '/v1/event-types', changes: false },
+  { prefix: '/v1/usage', changes: false },
+];
+
+const READS = new Set(['GET', 'HEAD']);
+
+/**
+ * Null when a portal session may make this request, else why not (for a 403): the tenant's own
+ * subscriptions and events, reading its event types and usage, and nothing that changes anything
+ * when the session is read-only. `path` is the whole path (`/v1/…`).
+ */
+export function portalScope(method: string, path: string, readOnly: boolean): string | null {
+  const route = PORTAL_ROUTES.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
+  if (!route) return 'a portal session cannot use this route';
+  if (READS.has(method.toUpperCase())) return null;
+  if (readOnly) return 'this portal session is read-only';
+  return route.changes ? null : 'a portal session can only read this route';
+}
+
+/** The stored API key of an authenticated request; null for a key of API_KEYS or a portal session. */
+export function keyIdOf(res: Response): string | null {
+  return (res.locals.keyId as string | null | undefined) ?? null;
 }
 
 /** The tenant of an authenticated request. */

@@ -33,6 +33,7 @@ import {
   ValidationOut,
   ValidationQuery,
 } from './schemas/subscription';
+import { PortalSessionCreate, PortalSessionOut } from './schemas/portal';
 import {
   KeyCreate,
   KeyCreatedOut,
@@ -82,6 +83,7 @@ const REQUEST_SCHEMAS = {
   KeyCreate,
   EventTypeCreate,
   EventTypePatch,
+  PortalSessionCreate,
 } satisfies Record<string, z.ZodType>;
 
 /** Answer schemas by component name; converted with `io: 'output'`. */
@@ -109,6 +111,7 @@ const RESPONSE_SCHEMAS = {
   Usage: UsageOut,
   EventType: EventTypeOut,
   EventTypeList: EventTypeListOut,
+  PortalSession: PortalSessionOut,
 } satisfies Record<string, z.ZodType>;
 
 type RequestName = keyof typeof REQUEST_SCHEMAS;
@@ -227,7 +230,15 @@ interface OperationSpec {
   operationId: string;
   summary: string;
   tag:
-    'Subscriptions' | 'Events' | 'Event types' | 'Keys' | 'Usage' | 'Tenants' | 'Validation' | 'Operations';
+    | 'Subscriptions'
+    | 'Events'
+    | 'Event types'
+    | 'Keys'
+    | 'Usage'
+    | 'Portal'
+    | 'Tenants'
+    | 'Validation'
+    | 'Operations';
   /** Bearer API key required (the default); `operator`: an operator key (ADMIN_API_KEYS) instead. */
   auth?: boolean | 'operator';
   parameters?: JsonObject[];
@@ -624,6 +635,20 @@ function tenantSelfPaths(): Record<string, Record<string, JsonObject>> {
         errors: [404],
       }),
     },
+    '/v1/portal/sessions': {
+      post: operation({
+        operationId: 'createPortalSession',
+        summary: 'Make a consumer portal link',
+        tag: 'Portal',
+        description:
+          "The link opens `/portal/`, where the tenant's customer manages its subscriptions and reads their deliveries. Its token works on `/v1/subscriptions…`, `/v1/events…`, `/v1/event-types` (read) and `/v1/usage` only (403 elsewhere); a read-only token gets 403 on every change; an expired one 401. Answers to it carry `Hookline-Portal-Access` (`read-only` or `read-write`) and `Hookline-Portal-Expires-At`.",
+        body: { schema: 'PortalSessionCreate', required: false },
+        responses: [
+          { status: 201, description: 'The link and its token, shown only here.', schema: 'PortalSession' },
+        ],
+        errors: [400, 403, 413, 415],
+      }),
+    },
     '/v1/usage': {
       get: operation({
         operationId: 'getUsage',
@@ -703,6 +728,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       { name: 'Event types', description: 'The event-type catalog and its JSON Schemas.' },
       { name: 'Keys', description: "A tenant's own API keys." },
       { name: 'Usage', description: 'Monthly usage and quota.' },
+      { name: 'Portal', description: "Links to the consumer portal, a page for a tenant's customers." },
       { name: 'Tenants', description: 'Tenants and their API keys: operator keys only.' },
       { name: 'Validation', description: 'The CloudEvents abuse-protection handshake callback.' },
       { name: 'Operations', description: 'Health, metrics and this document.' },

@@ -20,6 +20,17 @@ export interface KeyOwner {
   lastUsedAt: number | null;
 }
 
+/** NotFoundError when `tenant` has no row or is deleted. */
+export async function requireLiveTenant(db: Db, tenant: string): Promise<void> {
+  const row = await db
+    .selectFrom('tenants')
+    .select('id')
+    .where('id', '=', tenant)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError('tenant');
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export class ApiKeyRows {
@@ -30,13 +41,7 @@ export class ApiKeyRows {
     key: { id: string; tenant: string; name: string | null; hash: string },
     now: number,
   ): Promise<ApiKeyInfo> {
-    const tenant = await this.db
-      .selectFrom('tenants')
-      .select('id')
-      .where('id', '=', key.tenant)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    if (!tenant) throw new NotFoundError('tenant');
+    await requireLiveTenant(this.db, key.tenant);
     await this.db
       .insertInto('api_keys')
       .values({

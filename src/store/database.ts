@@ -52,6 +52,20 @@ export interface ApiKeysTable {
   last_used_at: number | null;
 }
 
+/** Consumer portal sessions: a link's token, stored as its hex SHA-256, valid until `expires_at`. */
+export interface PortalSessionsTable {
+  id: string;
+  tenant: string;
+  /** The api_keys row that made it (its delete ends the session); null for a key of API_KEYS. */
+  key_id: string | null;
+  token_hash: string;
+  /** 1: the token may only read. */
+  read_only: number;
+  created_at: number;
+  /** ms since the epoch; the token answers 401 from then on, and retention removes the row. */
+  expires_at: number;
+}
+
 /** Accepted, non-duplicate events per tenant and calendar month (UTC). */
 export interface UsageTable {
   tenant: string;
@@ -204,6 +218,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   usage: UsageTable;
   event_types: EventTypesTable;
+  portal_sessions: PortalSessionsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,6 +1,6 @@
 /**
  * The store: where Hookline's data lives (events, queues, attempts, dead letters, subscriptions and
- * their secrets, tenants). One query layer over SQLite and PostgreSQL; migrations at open.
+ * their secrets, tenants, their keys and portal sessions). One query layer over SQLite and PostgreSQL; migrations at open.
  */
 import type { EncryptionKeys } from '../temporal/codec';
 import { ApiKeyRows } from './api-keys';
@@ -9,6 +9,7 @@ import { openDatabase, type Db, type Dialect, type DatabaseOptions } from './dat
 import { CatalogCache, EventTypeRows } from './event-types';
 import { EventRows } from './events';
 import { migrate } from './migrate';
+import { PortalSessionRows } from './portal-sessions';
 import { publishGroup, type PublishRequest, type PublishResult, type RoutingSource } from './publishing';
 import { QueueRows, type BacklogLimits, type Wake } from './queues';
 import { Retention } from './retention';
@@ -34,6 +35,7 @@ export interface Store {
   readonly tenants: TenantRows;
   readonly apiKeys: ApiKeyRows;
   readonly eventTypes: EventTypeRows;
+  readonly portalSessions: PortalSessionRows;
   /**
    * One transaction for a group of publish requests (see src/store/publishing.ts). `defaults`: the
    * cap of tenants that name none (DEFAULT_EVENTS_PER_MONTH); absent, no cap.
@@ -85,6 +87,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     tenants: new TenantRows(db, dialect),
     apiKeys: new ApiKeyRows(db),
     eventTypes: new EventTypeRows(db, dialect),
+    portalSessions: new PortalSessionRows(db),
     publish: (requests, limits, now, defaults) =>
       publishGroup(db, dialect, sealer, routing, catalogs, requests, limits, now, defaults),
     close,

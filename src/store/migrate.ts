@@ -6,10 +6,12 @@ import { Migrator, type Migration } from 'kysely';
 import type { Db, Dialect } from './database';
 import * as initial from './migrations/0001-initial';
 import * as tenants from './migrations/0002-tenants';
+import * as portalSessions from './migrations/0003-portal-sessions';
 
 const ALL: Record<string, { up(db: Parameters<typeof initial.up>[0], dialect: Dialect): Promise<void> }> = {
   '0001-initial': initial,
   '0002-tenants': tenants,
+  '0003-portal-sessions': portalSessions,
 };
 
 export async function migrate(db: Db, dialect: Dialect): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * Retention: events, queue entries, attempts and idempotency keys go 7 days after publish, dead
- * letters 7 days after they died, deleted subscriptions 7 days after their delete. Each statement
+ * letters 7 days after they died, deleted subscriptions 7 days after their delete, portal sessions once expired. Each statement
  * deletes at most `batch` rows, so a purge never holds the write lock long enough to stall publishing.
  * An entry is only purged once finished (or its subscription deleted): nothing accepted is dropped
  * because it waited long.
@@ -19,6 +19,7 @@ export interface PurgeCounts {
   events: number;
   keys: number;
   subscriptions: number;
+  portalSessions: number;
 }
 
 const affected = (result: { numAffectedRows?: bigint }) => Number(result.numAffectedRows ?? 0n);
@@ -57,6 +58,8 @@ export class Retention {
         and not exists (select 1 from queue_entries e where e.subscription_id = s.id) limit ${batch})`.execute(
       this.db,
     );
+    const portalSessions = await sql`delete from portal_sessions where id in
+      (select id from portal_sessions where expires_at < ${now} limit ${batch})`.execute(this.db);
     await sql`delete from queues where open = 0 and not exists
       (select 1 from subscriptions s where s.id = queues.subscription_id)`.execute(this.db);
     return {
@@ -66,6 +69,7 @@ export class Retention {
       events: affected(events),
       keys: affected(keys),
       subscriptions: affected(subscriptions),
+      portalSessions: affected(portalSessions),
     };
   }
 
@@ -78,6 +82,7 @@ export class Retention {
       events: 0,
       keys: 0,
       subscriptions: 0,
+      portalSessions: 0,
     };
     for (;;) {
       const round = await this.purgeOnce(now, batch);

@@ -50,6 +50,7 @@ const CONTRACT: { method: string; path: string; codes: number[]; auth: boolean |
   { method: 'get', path: '/v1/keys', codes: [200, 401], auth: true },
   { method: 'delete', path: '/v1/keys/{keyId}', codes: [204, 401, 404], auth: true },
   { method: 'get', path: '/v1/usage', codes: [200, 401], auth: true },
+  { method: 'post', path: '/v1/portal/sessions', codes: [201, 400, 401, 403, 413, 415], auth: true },
   { method: 'post', path: '/v1/event-types', codes: [201, 400, 401, 409, 413, 415], auth: true },
   { method: 'get', path: '/v1/event-types', codes: [200, 400, 401], auth: true },
   { method: 'get', path: '/v1/event-types/{name}', codes: [200, 401, 404], auth: true },
@@ -322,7 +323,7 @@ describe('the OpenAPI document', () => {
         : [];
     });
 
-    it('are there for create, patch, redeliver and publish, and the tenant, key and event-type writes', () => {
+    it('are there for create, patch, redeliver and publish, and the tenant, key, portal-session and event-type writes', () => {
       expect(bodies.map(([m, p]) => `${m} ${p}`)).toEqual([
         'POST /v1/subscriptions',
         'PATCH /v1/subscriptions/{id}',
@@ -332,6 +333,7 @@ describe('the OpenAPI document', () => {
         'PATCH /v1/tenants/{id}',
         'POST /v1/tenants/{id}/keys',
         'POST /v1/keys',
+        'POST /v1/portal/sessions',
         'POST /v1/event-types',
         'PATCH /v1/event-types/{name}',
       ]);
