@@ -148,7 +148,7 @@ const envSchema = z.object({
   ADMIN_API_KEYS: operatorKeysSchema.optional(),
   /** Events per calendar month (UTC) of tenants that name no `eventsPerMonth`. Unset: no cap. */
   DEFAULT_EVENTS_PER_MONTH: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-  /** Public base URL of this API, used for validation callbacks and its origin header. */
+  /** Public base URL of this API, used for handshake callbacks and its origin header. */
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** CIDRs that delivery targets may resolve into although they are private/loopback/link-local. */
   ALLOWED_TARGET_NETWORKS: cidrListSchema.default([]),

@@ -24,7 +24,7 @@ import { openapiRouter } from './routes/openapi';
 import { portalPageRouter, portalSessionsRouter } from './routes/portal';
 import { subscriptionsRouter } from './routes/subscriptions';
 import { tenantSelfRouter, tenantsRouter } from './routes/tenants';
-import { validateRouter } from './routes/validate';
+import { handshakeCallbackRouter } from './routes/handshake-callback';
 import type { SubscriptionService } from './subscriptions-service';
 import { TenantService } from './tenants-service';
 
@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(openapiRouter(VERSION));
   app.use(docsRouter());
   app.use(portalPageRouter());
-  app.use(validateRouter(deps));
+  app.use(handshakeCallbackRouter(deps));
   // Before the API-key check: the codec route takes operator keys (CODEC_AUTH_KEYS), not tenant keys.
   app.use(codecRouter(codecRouteOptions(deps.config)));
   // Before the API-key check: scrapers carry no API key (METRICS_TOKEN guards it when set).

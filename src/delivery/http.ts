@@ -54,7 +54,7 @@ export interface HttpResponse {
 export interface HttpClient {
   /** POSTs once; no redirects are followed. Throws TransportError when there is no HTTP answer. */
   post(url: string, headers: Record<string, string>, body: string): Promise<HttpResponse>;
-  /** OPTIONS request (the validation handshake). */
+  /** OPTIONS request (the CloudEvents handshake). */
   options(url: string, headers: Record<string, string>): Promise<HttpResponse>;
   close(): Promise<void>;
 }

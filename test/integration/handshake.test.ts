@@ -2,7 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { HandshakeAnswer } from '../../src/activities/handshake';
-import { confirmHandshake } from '../../src/api/routes/validate';
+import { confirmHandshake } from '../../src/api/routes/handshake-callback';
 import type { Subscription } from '../../src/domain/types';
 import { HANDSHAKE_WINDOW_MS } from '../../src/workflows/handshake';
 import { handshakeWorkflowId } from '../../src/workflows/ids';

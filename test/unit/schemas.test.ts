@@ -25,9 +25,7 @@ import {
 } from '../../src/api/schemas/event';
 import { parseEvents } from '../../src/api/ingress-parse';
 import {
-  DeliveriesQuery,
   IfMatch,
-  RedeliverIn,
   SubscriptionCreate,
   SubscriptionCursor,
   SubscriptionDeleteQuery,
@@ -35,9 +33,10 @@ import {
   SubscriptionOut,
   SubscriptionPatch,
 } from '../../src/api/schemas/subscription';
+import { DeliveriesQuery, RedeliverIn } from '../../src/api/schemas/delivery';
 import { RESERVED_HEADERS } from '../../src/domain/headers';
 import { createLogger } from '../../src/logger';
-import { jsonBody, judgeContentType, parseBody, parseQuery } from '../../src/api/validation';
+import { jsonBody, judgeContentType, parseBody, parseQuery } from '../../src/api/parse';
 
 /** The details a route would answer with, or the parsed value when the input is valid. */
 function details(schema: z.ZodType, input: unknown): { path: string; message: string }[] {

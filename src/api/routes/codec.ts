@@ -5,7 +5,7 @@ import type { Config } from '../../config';
 import { createPayloadCodec, PayloadDecryptionError } from '../../temporal/codec';
 import { HttpError } from '../errors';
 import { PayloadsJson, type PayloadJson } from '../schemas/codec';
-import { judgeContentType, parseBody } from '../validation';
+import { judgeContentType, parseBody } from '../parse';
 
 /**
  * Largest codec request body. The Web UI sends one event's payloads at a time; the largest payload we

@@ -7,7 +7,7 @@ import { tenantOf } from '../auth';
 import { HttpError } from '../errors';
 import { checkEventDataDepths, checkEventDataSizes, PublishIn } from '../schemas/event';
 import type { SubscriptionService } from '../subscriptions-service';
-import { jsonBody, parseBody } from '../validation';
+import { jsonBody, parseBody } from '../parse';
 
 /** `POST /v1/events` (publish) and `GET /v1/events/{id}` (EventGet). */
 export function eventsRouter(

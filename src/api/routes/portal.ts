@@ -5,7 +5,7 @@ import type { Store } from '../../store';
 import { keyHash, keyIdOf, newPortalToken, tenantOf } from '../auth';
 import { portalBundle, PORTAL_DIR } from '../portal-bundle';
 import { PortalSessionCreate } from '../schemas/portal';
-import { jsonBody, parseBody } from '../validation';
+import { jsonBody, parseBody } from '../parse';
 
 /** `POST /v1/portal/sessions` (tenant keys; behind the API-key check). */
 export function portalSessionsRouter(deps: {

@@ -2,18 +2,16 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { tenantOf } from '../auth';
 import {
-  DeliveriesQuery,
   IfMatch,
   SubscriptionDeleteQuery,
-  RedeliverIn,
   SubscriptionCreate,
   SubscriptionCursor,
-  DeliveriesCursor,
   SubscriptionList,
   SubscriptionPatch,
 } from '../schemas/subscription';
+import { DeliveriesQuery, RedeliverIn, DeliveriesCursor } from '../schemas/delivery';
 import type { SubscriptionService } from '../subscriptions-service';
-import { jsonBody, parseBody, parseQuery } from '../validation';
+import { jsonBody, parseBody, parseQuery } from '../parse';
 
 /** Actions that take no input: an empty body (or none), and no unknown fields. */
 const NoFields = z.strictObject({});

@@ -4,7 +4,7 @@ import { tenantOf } from '../auth';
 import { EventTypeCreate, EventTypeListQuery, EventTypePatch } from '../schemas/event-type';
 import { KeyCreate, TenantCreate, TenantCursor, TenantListQuery, TenantPatch } from '../schemas/tenant';
 import type { TenantService } from '../tenants-service';
-import { jsonBody, parseBody, parseQuery } from '../validation';
+import { jsonBody, parseBody, parseQuery } from '../parse';
 
 /** A route parameter as a string. */
 function param(req: Request, name: string): string {

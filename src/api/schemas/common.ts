@@ -250,6 +250,22 @@ const NOT_A_CURSOR = 'must be a nextCursor this service answered';
  * (`position` checks it); `.encode(position)` makes one. Only the exact text `encode` makes is taken,
  * so anything else (a bare id, other JSON, padding, another list's cursor) answers 400 at `cursor`.
  */
+/**
+ * The paging members of a list's query: `limit` (1..`max`, default 50) and `cursor` (the
+ * `nextCursor` of the previous page, parsed by `cursor`).
+ */
+export function pageQuery<C extends z.ZodType>(cursor: C, max: number) {
+  return {
+    limit: z.coerce
+      .number()
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(max, `must be at most ${max}`)
+      .default(50),
+    cursor: cursor.optional().meta({ description: '`nextCursor` of the previous page.' }),
+  };
+}
+
 export function pageCursor<T extends string | number>(position: z.ZodType<T>) {
   const Position = z.strictObject({ at: position });
   const encode = (at: T) => Buffer.from(JSON.stringify({ at }), 'utf8').toString('base64url');

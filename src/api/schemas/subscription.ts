@@ -1,58 +1,58 @@
-/** Schemas of the subscriptions resource (`/v1/subscriptions…`) and the validation callback. */
+/**
+ * Schemas of the subscriptions resource (`/v1/subscriptions…`): registration, changes, lists, the
+ * secret. What a subscription was sent and holds (queue, attempts, dead letters) is in delivery.ts.
+ */
 import { z } from 'zod';
 import { isReservedHeader } from '../../domain/headers';
 import { EVENT_TYPE_PATTERN } from '../../domain/matching';
 import { FORMATS, SUBSCRIPTION_STATUSES } from '../../domain/types';
 import { MAX_TARGET_URL_LENGTH, normalizeTargetUrl, TargetUrlError } from '../../net/url';
 import {
-  EventId,
   Labels,
-  MessageId,
   recordKey,
-  Rfc3339,
   stringRecord,
   SubscriptionId,
   UtcTimestamp,
   pageCursor,
+  pageQuery,
 } from './common';
-import { StoredEvent } from './event';
 
 // ---- Fields ----
 
-/** A target URL, normalised (scheme/host case, default port, no fragment): the stored form. */
-export const TargetUrl = z
-  .string()
-  .max(MAX_TARGET_URL_LENGTH, `must be at most ${MAX_TARGET_URL_LENGTH} characters`)
-  .transform((raw, ctx) => {
-    try {
-      return normalizeTargetUrl(raw);
-    } catch (err) {
-      if (!(err instanceof TargetUrlError)) throw err;
-      ctx.addIssue({ code: 'custom', message: `invalid target URL: ${err.message}` });
-      return z.NEVER;
-    }
-  })
-  .meta({ format: 'uri', description: 'An http or https URL.', examples: ['https://example.com/hooks'] });
-
 /**
- * A URL to look a registration up by (`?url=`): normalised as TargetUrl, except that one whose
- * normalised form is too long to have been registered matches nothing rather than answering 400.
+ * A URL normalised (scheme/host case, default port, no fragment) to its stored form. `lookup`: a URL
+ * to look a registration up by, where one whose normalised form grew too long to have been
+ * registered (by percent-encoding) stays as given and matches nothing rather than answering 400.
  */
-const TargetUrlQuery = z
-  .string()
-  .max(MAX_TARGET_URL_LENGTH, `must be at most ${MAX_TARGET_URL_LENGTH} characters`)
-  .transform((raw, ctx) => {
-    try {
-      return normalizeTargetUrl(raw);
-    } catch (err) {
-      if (!(err instanceof TargetUrlError)) throw err;
-      // Percent-encoding grew it past the limit: no registration has this form, so none matches.
-      if (err.reason === 'too_long') return raw;
-      ctx.addIssue({ code: 'custom', message: `invalid target URL: ${err.message}` });
-      return z.NEVER;
-    }
-  })
-  .meta({ format: 'uri', description: 'An http or https URL.', examples: ['https://example.com/hooks'] });
+function normalizedUrl(lookup: boolean) {
+  return z
+    .string()
+    .max(MAX_TARGET_URL_LENGTH, `must be at most ${MAX_TARGET_URL_LENGTH} characters`)
+    .transform((raw, ctx) => {
+      try {
+        return normalizeTargetUrl(raw);
+      } catch (err) {
+        if (!(err instanceof TargetUrlError)) throw err;
+        if (lookup && err.reason === 'too_long') return raw;
+        ctx.addIssue({ code: 'custom', message: `invalid target URL: ${err.message}` });
+        return z.NEVER;
+      }
+    });
+}
+
+/** A target URL in its stored form. */
+export const TargetUrl = normalizedUrl(false).meta({
+  format: 'uri',
+  description: 'An http or https URL.',
+  examples: ['https://example.com/hooks'],
+});
+
+/** A URL to look a registration up by (`?url=`). */
+const TargetUrlQuery = normalizedUrl(true).meta({
+  format: 'uri',
+  description: 'An http or https URL.',
+  examples: ['https://example.com/hooks'],
+});
 
 /** Longest event type pattern, in characters. */
 const MAX_PATTERN_LENGTH = 256;
@@ -230,9 +230,6 @@ export const IfMatch = z
  */
 export const SubscriptionCursor = pageCursor(z.string().regex(/^sub_[0-9a-f]{32}$/));
 
-/** `cursor` of `GET …/deliveries`: before this attempt (see `pageCursor`). */
-export const DeliveriesCursor = pageCursor(z.int().min(1).max(Number.MAX_SAFE_INTEGER));
-
 /** `GET /v1/subscriptions`. */
 export const SubscriptionList = z.object({
   url: TargetUrlQuery.optional().meta({ description: 'Only the subscription registered for this URL.' }),
@@ -243,62 +240,13 @@ export const SubscriptionList = z.object({
     .optional()
     .meta({ description: 'Only subscriptions that take events of this type.' }),
   status: z.enum(SUBSCRIPTION_STATUSES).optional(),
-  limit: z.coerce
-    .number()
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(250, 'must be at most 250')
-    .default(50),
-  cursor: SubscriptionCursor.optional().meta({ description: '`nextCursor` of the previous page.' }),
+  ...pageQuery(SubscriptionCursor, 250),
 });
 export type SubscriptionListQuery = z.infer<typeof SubscriptionList>;
 
 /** `DELETE /v1/subscriptions?url=`: delete by registration URL. */
 export const SubscriptionDeleteQuery = z.object({ url: TargetUrlQuery });
 export type SubscriptionDeleteQuery = z.infer<typeof SubscriptionDeleteQuery>;
-
-/** `GET /v1/subscriptions/{id}/deliveries`. */
-export const DeliveriesQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(100, 'must be at most 100')
-    .default(50),
-  cursor: DeliveriesCursor.optional().meta({ description: '`nextCursor` of the previous page.' }),
-  outcome: z
-    .enum(['succeeded', 'failed'])
-    .optional()
-    .meta({ description: 'Only attempts that succeeded (2xx) or failed.' }),
-});
-export type DeliveriesQuery = z.infer<typeof DeliveriesQuery>;
-
-/** `POST /v1/subscriptions/{id}/redeliver`: exactly one of `eventIds` or `since`. */
-export const RedeliverIn = z
-  .strictObject({
-    eventIds: z
-      .array(EventId)
-      .min(1, 'at least one event id')
-      .max(1000, 'at most 1000 event ids')
-      .optional()
-      .meta({ description: 'Dead letters or delivered events to send again, by id.' }),
-    since: Rfc3339.optional().meta({ description: 'Every dead letter enqueued at or after this time.' }),
-  })
-  .refine((body) => (body.eventIds === undefined) !== (body.since === undefined), {
-    message: 'give exactly one of eventIds or since',
-    when: (payload) => payload.issues.length === 0,
-  })
-  .meta({ oneOf: [{ required: ['eventIds'] }, { required: ['since'] }] });
-export type RedeliverInput = z.infer<typeof RedeliverIn>;
-
-/** `GET|POST /v1/validate/{id}?code=`. Any string is taken: a wrong code answers 403, not 400. */
-export const ValidationQuery = z.object({
-  code: z
-    .string()
-    .max(512, 'must be at most 512 characters')
-    .meta({ description: 'The 32 alphanumerics of the `WebHook-Request-Callback` URL.' }),
-});
-export type ValidationQuery = z.infer<typeof ValidationQuery>;
 
 // ---- Responses ----
 
@@ -345,77 +293,3 @@ export const SecretOut = z.object({
   secret: z.string().startsWith('whsec_').meta({ description: '`whsec_` + base64 of the key bytes.' }),
 });
 export type SecretOutput = z.infer<typeof SecretOut>;
-
-/** `GET …/queue`: pending entries in delivery order. */
-export const QueueOut = z.object({
-  data: z.array(
-    z.object({
-      eventId: EventId,
-      type: z.string(),
-      enqueuedAt: UtcTimestamp,
-      status: z.enum(['pending', 'delivering']),
-      attempts: z.int().min(0),
-    }),
-  ),
-  size: z.int().min(0).meta({ description: 'Entries queued, the batch in flight included.' }),
-});
-export type QueueOutput = z.infer<typeof QueueOut>;
-
-/** `GET …/deliveries`: every delivery attempt of the last 7 days, newest first, paged. */
-export const DeliveriesOut = z.object({
-  data: z.array(
-    z.object({
-      msgId: MessageId,
-      eventIds: z.array(EventId),
-      attempt: z.int().min(1).meta({ description: '1 for the first attempt of this batch.' }),
-      statusCode: z.int().nullable().meta({ description: 'HTTP status; null when no answer came.' }),
-      error: z.string().nullable(),
-      durationMs: z.number().min(0).meta({ description: 'Milliseconds.' }),
-      at: UtcTimestamp,
-    }),
-  ),
-  nextCursor: z
-    .string()
-    .nullable()
-    .meta({ description: 'Pass as `cursor` for the next (older) page; null at the end.' }),
-});
-export type DeliveriesOutput = z.infer<typeof DeliveriesOut>;
-
-/** `GET …/events/{eventId}`: one queue entry. */
-export const EntryStatusOut = z.object({
-  eventId: EventId,
-  subscriptionId: SubscriptionId,
-  status: z.enum(['pending', 'delivering', 'delivered', 'dead']),
-  attempts: z.int().min(0),
-  lastStatusCode: z.int().nullable(),
-  lastError: z.string().nullable(),
-  lastAttemptAt: UtcTimestamp.nullable(),
-  deliveredAt: UtcTimestamp.nullable(),
-});
-export type EntryStatusOutput = z.infer<typeof EntryStatusOut>;
-
-/** `GET …/dead-letters`: events given up on, oldest first. */
-export const DeadLettersOut = z.object({
-  data: z.array(
-    z.object({
-      event: StoredEvent,
-      enqueuedAt: UtcTimestamp,
-      msgId: MessageId.meta({ description: 'The batch whose attempts ran out.' }),
-      attempts: z.int().min(0),
-      lastStatusCode: z.int().nullable(),
-      lastError: z.string().nullable(),
-      deadAt: UtcTimestamp,
-    }),
-  ),
-});
-export type DeadLettersOutput = z.infer<typeof DeadLettersOut>;
-
-/** `202` answer of `POST …/redeliver`. */
-export const RedeliverOut = z.object({
-  requeued: z.array(EventId).meta({ description: 'Event ids queued again, in original order.' }),
-});
-export type RedeliverOutput = z.infer<typeof RedeliverOut>;
-
-/** `200` answer of the validation callback: the subscription is active now. */
-export const ValidationOut = z.object({ status: z.literal('active') });
-export type ValidationOutput = z.infer<typeof ValidationOut>;

@@ -8,7 +8,7 @@ import { handshakeWorkflowId } from '../../workflows/ids';
 import { confirmHandshakeUpdate } from '../../workflows/messages';
 import { HttpError } from '../errors';
 
-export interface ValidateRouteDeps {
+export interface HandshakeCallbackDeps {
   store: Store;
   client: Client;
   subscribers: Subscribers;
@@ -30,7 +30,7 @@ function sameCode(a: string, b: string): boolean {
  * subscriber are told. `wrong`: nothing changed. `gone`: no such handshake (never, or expired).
  */
 export async function confirmHandshake(
-  deps: ValidateRouteDeps,
+  deps: HandshakeCallbackDeps,
   id: string,
   code: string,
 ): Promise<'active' | 'wrong' | 'gone'> {
@@ -65,13 +65,13 @@ export async function confirmHandshake(
  * (the endpoint's owner calls it); the code is the secret. A wrong code answers 403 and changes
  * nothing; an expired registration is gone (404).
  */
-export function validateRouter(deps: ValidateRouteDeps): Router {
+export function handshakeCallbackRouter(deps: HandshakeCallbackDeps): Router {
   const router = Router();
   const confirm = async (req: Request, res: Response) => {
     const code = typeof req.query.code === 'string' ? req.query.code : '';
     const outcome = await confirmHandshake(deps, String(req.params.id ?? ''), code);
-    if (outcome === 'gone') throw HttpError.notFound('validation');
-    if (outcome === 'wrong') throw HttpError.forbidden('wrong validation code');
+    if (outcome === 'gone') throw HttpError.notFound('handshake');
+    if (outcome === 'wrong') throw HttpError.forbidden('wrong handshake code');
     res.json({ status: 'active' });
   };
   router.get('/v1/validate/:id', confirm);
