@@ -10,7 +10,7 @@ const base = require('./jest.config');
 /** @type {import('jest').Config} */
 module.exports = {
   ...base,
-  testMatch: ['**/test/faults/**/*.test.ts', '**/test/api/isolation.test.ts'],
+  testMatch: ['**/test/faults/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
   globalSetup: '<rootDir>/test/faults/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/faults/support/global-teardown.ts',

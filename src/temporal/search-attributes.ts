@@ -23,8 +23,8 @@ export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'KeywordList'> =
  * Temporal refuses a search attribute value over 2,048 bytes (`limit.searchAttributesSizeOfValue`,
  * the default of the dev server and of clusters), counted on the JSON-encoded value: a keyword's
  * quotes count, and a keyword list counts as one array. Hazard: a refused value fails the workflow
- * task with a non-retryable cause and the server TERMINATES the workflow (the tenant registry when it
- * starts a subscriber, the subscriber when it upserts). Values are cut to fit instead: they serve
+ * task with a non-retryable cause and the server TERMINATES the workflow (the subscriber when it
+ * upserts; a start with such a value is refused). Values are cut to fit instead: they serve
  * operators' filtering in the Web UI, never routing or uniqueness.
  */
 export const SEARCH_ATTRIBUTE_VALUE_MAX_BYTES = 2048;
