@@ -2,17 +2,12 @@
  * Delivery attempts, one row per POST of one batch: the deliveries log (every attempt of the last
  * 7 days, newest first, paged by attempt key) and the batch a subscriber has in flight.
  */
+import type { AttemptView } from '../domain/types';
 import type { Db } from './database';
 
-export interface DeliveryAttempt {
-  msgId: string;
+/** An attempt in the deliveries log, with the ids of the events its batch carried. */
+export interface DeliveryAttempt extends AttemptView {
   eventIds: string[];
-  attempt: number;
-  statusCode: number | null;
-  error: string | null;
-  errorClass: string | null;
-  durationMs: number;
-  at: string;
 }
 
 export interface AttemptPageQuery {
