@@ -85,28 +85,27 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
 
-  const published = new Counter({
-    name: `${METRIC_PREFIX}events_published_total`,
-    help: 'Events accepted for delivery (POST /v1/events and the ingress publish signal), duplicates excluded.',
-    labelNames: ['tenant'] as const,
-    registers: [registry],
-  });
-  const delivered = new Counter({
-    name: `${METRIC_PREFIX}events_delivered_total`,
-    help: 'Events in batches that an endpoint answered with a 2xx.',
-    registers: [registry],
-  });
-  const deadLettered = new Counter({
-    name: `${METRIC_PREFIX}events_dead_lettered_total`,
-    help: 'Events given up on after 7 days of failed attempts.',
-    registers: [registry],
-  });
-  const attempts = new Counter({
-    name: `${METRIC_PREFIX}delivery_attempts_total`,
-    help: 'Delivery attempts (one POST of one batch) by outcome: success or the failure class.',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-  });
+  /** A counter of this registry, named `hookline_<name>`. */
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name: `${METRIC_PREFIX}${name}`, help, labelNames, registers: [registry] });
+  const published = counter(
+    'events_published_total',
+    'Events accepted for delivery (POST /v1/events and the ingress publish signal), duplicates excluded.',
+    ['tenant'],
+  );
+  const delivered = counter(
+    'events_delivered_total',
+    'Events in batches that an endpoint answered with a 2xx.',
+  );
+  const deadLettered = counter(
+    'events_dead_lettered_total',
+    'Events given up on after 7 days of failed attempts.',
+  );
+  const attempts = counter(
+    'delivery_attempts_total',
+    'Delivery attempts (one POST of one batch) by outcome: success or the failure class.',
+    ['outcome'],
+  );
   const duration = new Histogram({
     name: `${METRIC_PREFIX}delivery_duration_seconds`,
     help: 'Duration of one delivery attempt in seconds: formatting, signing, DNS and the HTTP exchange.',

@@ -65,3 +65,20 @@ export interface SigningSecret {
   /** RFC 3339; null for the current secret. */
   expiresAt: string | null;
 }
+
+/**
+ * One delivery attempt (one POST of one batch) as operators are shown it: in the deliveries log
+ * (GET …/attempts) and in the subscriber workflow's `deliveries` query.
+ */
+export interface AttemptView {
+  /** The webhook-id: the same on every attempt of a batch. */
+  msgId: string;
+  /** 1 for a batch's first attempt. */
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  errorClass: string | null;
+  durationMs: number;
+  /** RFC 3339: when the attempt started. */
+  at: string;
+}

@@ -1,15 +1,13 @@
-/** The deliveries log: every attempt of the last 7 days, newest first, paged by attempt key. */
+/**
+ * Delivery attempts, one row per POST of one batch: the deliveries log (every attempt of the last
+ * 7 days, newest first, paged by attempt key) and the batch a subscriber has in flight.
+ */
+import type { AttemptView } from '../domain/types';
 import type { Db } from './database';
 
-export interface DeliveryAttempt {
-  msgId: string;
+/** An attempt in the deliveries log, with the ids of the events its batch carried. */
+export interface DeliveryAttempt extends AttemptView {
   eventIds: string[];
-  attempt: number;
-  statusCode: number | null;
-  error: string | null;
-  errorClass: string | null;
-  durationMs: number;
-  at: string;
 }
 
 export interface AttemptPageQuery {
@@ -17,6 +15,44 @@ export interface AttemptPageQuery {
   /** Attempts older than this one (the API wraps it in an opaque cursor). */
   before?: number;
   outcome?: 'succeeded' | 'failed';
+}
+
+/** The batch in flight as the store knows it: the newest attempt of a batch that has not finished. */
+export interface BatchInFlight {
+  msgId: string;
+  firstSeq: number;
+  lastSeq: number;
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  /** ms since the epoch: when that attempt started. */
+  at: number;
+}
+
+/** The batch of `subscriptionId` in flight past `doneSeq`, or null when every attempted batch finished. */
+export async function batchInFlight(
+  db: Db,
+  subscriptionId: string,
+  doneSeq: number,
+): Promise<BatchInFlight | null> {
+  const row = await db
+    .selectFrom('attempts')
+    .select(['msg_id', 'first_seq', 'last_seq', 'attempt', 'status_code', 'error', 'at'])
+    .where('subscription_id', '=', subscriptionId)
+    .where('last_seq', '>', doneSeq)
+    .orderBy('pk', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) return null;
+  return {
+    msgId: row.msg_id,
+    firstSeq: row.first_seq,
+    lastSeq: row.last_seq,
+    attempt: row.attempt,
+    statusCode: row.status_code,
+    error: row.error,
+    at: row.at,
+  };
 }
 
 export class AttemptRows {

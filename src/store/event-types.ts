@@ -42,6 +42,18 @@ async function bumpCatalogVersion(db: Db, tenant: string): Promise<void> {
     .execute();
 }
 
+/** The catalog entry `name` of `tenant`; NotFoundError when there is none. */
+async function rowOrThrow(db: Db, tenant: string, name: string): Promise<Row> {
+  const row = await db
+    .selectFrom('event_types')
+    .selectAll()
+    .where('tenant', '=', tenant)
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError('event type');
+  return row;
+}
+
 export class EventTypeRows {
   constructor(
     private readonly db: Db,
@@ -84,26 +96,13 @@ export class EventTypeRows {
   }
 
   async get(tenant: string, name: string): Promise<EventType> {
-    const row = await this.db
-      .selectFrom('event_types')
-      .selectAll()
-      .where('tenant', '=', tenant)
-      .where('name', '=', name)
-      .executeTakeFirst();
-    if (!row) throw new NotFoundError('event type');
-    return toEventType(row);
+    return toEventType(await rowOrThrow(this.db, tenant, name));
   }
 
   async patch(tenant: string, name: string, changes: EventTypeChanges, now: number): Promise<EventType> {
     return this.db.transaction().execute(async (trx) => {
       await lockLiveTenant(trx, this.dialect, tenant, now);
-      const row = await trx
-        .selectFrom('event_types')
-        .selectAll()
-        .where('tenant', '=', tenant)
-        .where('name', '=', name)
-        .executeTakeFirst();
-      if (!row) throw new NotFoundError('event type');
+      const row = await rowOrThrow(trx, tenant, name);
       const next: Row = { ...row, updated_at: now };
       if (changes.description !== undefined) next.description = changes.description;
       if (changes.schema !== undefined)

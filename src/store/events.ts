@@ -35,6 +35,18 @@ export function eventColumns(tenant: string, event: HooklineEvent, sealer: Seale
   };
 }
 
+/** The columns `toEvent` reads, of `events` joined as `ev` (spread them into a select). */
+export const JOINED_EVENT_COLUMNS = [
+  'ev.event_id',
+  'ev.type',
+  'ev.source',
+  'ev.subject',
+  'ev.category',
+  'ev.labels',
+  'ev.time',
+  'ev.data',
+] as const;
+
 export function toEvent(
   row: Pick<EventRow, 'event_id' | 'type' | 'source' | 'subject' | 'category' | 'labels' | 'time' | 'data'>,
   sealer: Sealer,

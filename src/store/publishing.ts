@@ -27,7 +27,7 @@ import {
   type BacklogLimits,
   type LockedQueue,
   type Wake,
-} from './queues';
+} from './enqueue';
 import type { Sealer } from './sealing';
 import type { RoutingEntry, RoutingTable } from './subscriptions';
 import { capOf, lockTenants, NO_TENANT_DEFAULTS, routingVersion, type TenantDefaults } from './tenants';

@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import type { Db } from './database';
 import { IDEMPOTENCY_WINDOW_MS } from './events';
-import { DEAD_LETTER_RETENTION_MS } from './queues';
+import { DEAD_LETTER_RETENTION_MS } from './dead-letters';
 
 export const RETENTION_MS = 7 * 24 * 3_600_000;
 

@@ -4,10 +4,11 @@
  * payload and secret stays here.
  */
 import { sql } from 'kysely';
+import type { SyncedProgress, UnfinishedBatch } from '../domain/progress';
 import type { HooklineEvent, SubscriptionStatus } from '../domain/types';
+import { batchInFlight } from './attempts';
 import type { Db, Dialect } from './database';
-import { toEvent } from './events';
-import { QueueRows } from './queues';
+import { JOINED_EVENT_COLUMNS, toEvent } from './events';
 import type { Sealer } from './sealing';
 
 /**
@@ -23,28 +24,9 @@ export const PER_EVENT_ALLOWANCE_BYTES = 512;
 const ENVELOPE_ALLOWANCE_BYTES = 4096;
 
 /** Progress of a subscription as the store knows it. */
-export interface StoredProgress {
-  exists: boolean;
-  deleted: boolean;
-  status: SubscriptionStatus;
-  maxBatchSize: number;
-  rateLimitPerSecond: number | null;
-  handshakeId: string | null;
-  headSeq: number;
-  doneSeq: number;
+export interface StoredProgress extends SyncedProgress {
   /** Whether the subscriber was marked idle: it must now wait for a wake. */
   idle: boolean;
-  /** The batch the store saw attempted and not finished (after a restart of the workflow). */
-  batch: {
-    msgId: string;
-    firstSeq: number;
-    lastSeq: number;
-    attempts: number;
-    firstAttemptAt: number;
-    lastStatusCode: number | null;
-    lastError: string | null;
-    lastAttemptAt: number;
-  } | null;
 }
 
 export interface BatchEntry {
@@ -76,15 +58,12 @@ export interface QueueAfter {
 }
 
 export class SubscriberProgressRows {
-  private readonly queues: QueueRows;
-
+  /** `_dialect`: not needed here; src/store/index.ts passes every row class the same three. */
   constructor(
     private readonly db: Db,
-    private readonly dialect: Dialect,
+    _dialect: Dialect,
     private readonly sealer: Sealer,
-  ) {
-    this.queues = new QueueRows(db, dialect, sealer);
-  }
+  ) {}
 
   /**
    * Reads settings and progress under the queue row's lock, clears the signals owed to the subscriber
@@ -124,8 +103,8 @@ export class SubscriberProgressRows {
         .set({ idle: idle ? 1 : 0 })
         .where('subscription_id', '=', subscriptionId)
         .execute();
-      const flying = await this.queues.inFlight(trx, subscriptionId, queue.done_seq);
-      let batch: StoredProgress['batch'] = null;
+      const flying = await batchInFlight(trx, subscriptionId, queue.done_seq);
+      let batch: UnfinishedBatch | null = null;
       if (flying) {
         const first = await trx
           .selectFrom('attempts')
@@ -169,18 +148,7 @@ export class SubscriberProgressRows {
     const rows = await this.db
       .selectFrom('queue_entries as e')
       .innerJoin('events as ev', 'ev.pk', 'e.event_pk')
-      .select([
-        'e.seq',
-        'e.bytes',
-        'ev.event_id',
-        'ev.type',
-        'ev.source',
-        'ev.subject',
-        'ev.category',
-        'ev.labels',
-        'ev.time',
-        'ev.data',
-      ])
+      .select(['e.seq', 'e.bytes', ...JOINED_EVENT_COLUMNS])
       .where('e.subscription_id', '=', subscriptionId)
       .where('e.seq', '>', afterSeq)
       .where('e.seq', '<=', maxSeq)
@@ -255,14 +223,7 @@ export class SubscriberProgressRows {
   /** The batch's retry window is over: its entries become dead letters, and the queue moves on. */
   async deadLetter(
     subscriptionId: string,
-    batch: {
-      msgId: string;
-      firstSeq: number;
-      lastSeq: number;
-      attempts: number;
-      lastStatusCode: number | null;
-      lastError: string | null;
-    },
+    batch: Omit<UnfinishedBatch, 'firstAttemptAt' | 'lastAttemptAt'>,
     now: number,
   ): Promise<QueueAfter & { count: number }> {
     return this.db.transaction().execute(async (trx) => {

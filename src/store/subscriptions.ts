@@ -4,15 +4,28 @@
  * version so that publishers (in any process) reload their routing table in the same transaction
  * as their insert.
  */
-import { sql, type Selectable } from 'kysely';
+import { sql } from 'kysely';
 import { matchesEventType } from '../domain/matching';
 import { rotateSecrets, pruneSecrets } from '../domain/secrets';
-import type { SigningSecret, Subscription, SubscriptionFilter, SubscriptionStatus } from '../domain/types';
+import type { SigningSecret, Subscription, SubscriptionStatus } from '../domain/types';
 import type { Db, Dialect, SubscriptionsTable } from './database';
+import { closeQueue, openQueue, owesSync } from './enqueue';
 import { LimitExceededError, NotFoundError, UrlTakenError, VersionMismatchError } from './errors';
+import { routingEntries, type RoutingEntry } from './routing';
 import type { Sealer } from './sealing';
-import { owesSync } from './queues';
+import {
+  isUniqueViolation,
+  liveIdByUrl,
+  liveRow,
+  settingsColumns,
+  toSubscription,
+  type SubscriptionRow,
+} from './subscription-columns';
+import { currentHandshake, handshakeCode, type Handshake } from './subscription-handshakes';
 import { bumpRoutingVersion, lockLiveTenant } from './tenants';
+
+export type { RoutingEntry, RoutingTable } from './routing';
+export type { Handshake } from './subscription-handshakes';
 
 /** The settings a PATCH may change. */
 export type SubscriptionChanges = Partial<
@@ -33,23 +46,6 @@ export type SubscriptionChanges = Partial<
   >
 >;
 
-/** A CloudEvents handshake to run: its id and the code of its callback URL. */
-export interface Handshake {
-  id: string;
-  code: string;
-}
-
-/** What publishers route by, and what a subscriber workflow is started with in the Web UI. */
-export interface RoutingEntry extends SubscriptionFilter {
-  id: string;
-  url: string;
-}
-
-export interface RoutingTable {
-  version: number;
-  entries: RoutingEntry[];
-}
-
 export interface ListQuery {
   url?: string;
   eventType?: string;
@@ -67,14 +63,6 @@ export interface DeliveryView {
   deleted: boolean;
 }
 
-type Row = Selectable<SubscriptionsTable>;
-
-/** A database error for a unique index (SQLite or PostgreSQL). */
-export function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
-
 export class SubscriptionRows {
   constructor(
     private readonly db: Db,
@@ -82,58 +70,12 @@ export class SubscriptionRows {
     private readonly sealer: Sealer,
   ) {}
 
-  private toSubscription(row: Row): Subscription {
-    return {
-      id: row.id,
-      tenant: row.tenant,
-      url: row.url,
-      name: row.name,
-      eventTypes: JSON.parse(row.event_types) as string[],
-      subject: row.subject,
-      categories: row.categories === null ? null : (JSON.parse(row.categories) as string[]),
-      labels: row.labels === null ? null : (JSON.parse(row.labels) as Record<string, string>),
-      format: row.format as Subscription['format'],
-      status: row.status as SubscriptionStatus,
-      requireValidation: row.require_validation === 1,
-      maxBatchSize: row.max_batch_size,
-      headers: this.sealer.openJson<Record<string, string>>(row.headers),
-      rateLimitPerSecond: row.rate_limit_per_second,
-      description: row.description,
-      metadata: JSON.parse(row.metadata) as Record<string, string>,
-      version: row.version,
-      createdAt: new Date(row.created_at).toISOString(),
-      updatedAt: new Date(row.updated_at).toISOString(),
-    };
+  private toSubscription(row: SubscriptionRow): Subscription {
+    return toSubscription(row, this.sealer);
   }
 
-  /** The settings columns of `s` (everything a PATCH may touch, plus status). */
-  private settingsColumns(s: Subscription) {
-    return {
-      url: s.url,
-      name: s.name,
-      event_types: JSON.stringify(s.eventTypes),
-      subject: s.subject,
-      categories: s.categories === null ? null : JSON.stringify(s.categories),
-      labels: s.labels === null ? null : JSON.stringify(s.labels),
-      format: s.format,
-      status: s.status,
-      max_batch_size: s.maxBatchSize,
-      headers: this.sealer.sealJson(s.headers),
-      rate_limit_per_second: s.rateLimitPerSecond,
-      description: s.description,
-      metadata: JSON.stringify(s.metadata),
-    };
-  }
-
-  private async liveIdByUrl(db: Db, tenant: string, url: string): Promise<string | null> {
-    const row = await db
-      .selectFrom('subscriptions')
-      .select('id')
-      .where('tenant', '=', tenant)
-      .where('url', '=', url)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    return row?.id ?? null;
+  private row(db: Db, tenant: string | null, id: string, lock = false): Promise<SubscriptionRow | undefined> {
+    return liveRow(db, this.dialect, tenant, id, lock);
   }
 
   /**
@@ -151,7 +93,7 @@ export class SubscriptionRows {
       await this.db.transaction().execute(async (trx) => {
         // First: a tenant deleted meanwhile gets no subscription (its delete removes those it sees).
         await lockLiveTenant(trx, this.dialect, sub.tenant, now);
-        const taken = await this.liveIdByUrl(trx, sub.tenant, sub.url);
+        const taken = await liveIdByUrl(trx, sub.tenant, sub.url);
         if (taken) throw new UrlTakenError(taken);
         const { count } = await trx
           .selectFrom('subscriptions')
@@ -168,7 +110,7 @@ export class SubscriptionRows {
           .values({
             id: sub.id,
             tenant: sub.tenant,
-            ...this.settingsColumns(sub),
+            ...settingsColumns(sub, this.sealer),
             require_validation: sub.requireValidation ? 1 : 0,
             version: sub.version,
             secrets: this.sealer.sealJson(secrets),
@@ -179,37 +121,18 @@ export class SubscriptionRows {
             deleted_at: null,
           })
           .execute();
-        await trx
-          .insertInto('queues')
-          .values({
-            subscription_id: sub.id,
-            head_seq: 0,
-            done_seq: 0,
-            backlog_bytes: 0,
-            idle: 0,
-            wake_owed_at: null,
-            sync_owed_at: null,
-            open: 1,
-          })
-          .execute();
+        await openQueue(trx, sub.id);
         await bumpRoutingVersion(trx, sub.tenant, now);
       });
     } catch (err) {
       // Two registrations of one URL raced past the check: the index refused the second.
       if (isUniqueViolation(err)) {
-        const taken = await this.liveIdByUrl(this.db, sub.tenant, sub.url);
+        const taken = await liveIdByUrl(this.db, sub.tenant, sub.url);
         if (taken) throw new UrlTakenError(taken);
       }
       throw err;
     }
     return sub;
-  }
-
-  private async row(db: Db, tenant: string | null, id: string, lock = false): Promise<Row | undefined> {
-    let q = db.selectFrom('subscriptions').selectAll().where('id', '=', id).where('deleted_at', 'is', null);
-    if (tenant !== null) q = q.where('tenant', '=', tenant);
-    if (lock && this.dialect === 'postgres') q = q.forUpdate();
-    return q.executeTakeFirst();
   }
 
   /** A live subscription of `tenant`, or null (another tenant's answers null too). */
@@ -225,7 +148,7 @@ export class SubscriptionRows {
   }
 
   async idByUrl(tenant: string, url: string): Promise<string | null> {
-    return this.liveIdByUrl(this.db, tenant, url);
+    return liveIdByUrl(this.db, tenant, url);
   }
 
   /**
@@ -285,7 +208,7 @@ export class SubscriptionRows {
         }
         const urlChanged = changes.url !== undefined && changes.url !== current.url;
         if (urlChanged) {
-          const taken = await this.liveIdByUrl(trx, tenant, changes.url!);
+          const taken = await liveIdByUrl(trx, tenant, changes.url!);
           if (taken && taken !== id) throw new UrlTakenError(taken);
         }
         const next: Subscription = {
@@ -294,7 +217,7 @@ export class SubscriptionRows {
           version: current.version + 1,
           updatedAt: now.toISOString(),
         };
-        const columns: Partial<SubscriptionsTable> = { ...this.settingsColumns(next) };
+        const columns: Partial<SubscriptionsTable> = { ...settingsColumns(next, this.sealer) };
         if (urlChanged && current.requireValidation) {
           // Nothing reaches the new URL before it grants: back to pending, with a handshake of its own.
           handshake = newHandshake();
@@ -316,7 +239,7 @@ export class SubscriptionRows {
       return { subscription: await run(), handshake };
     } catch (err) {
       if (isUniqueViolation(err) && changes.url !== undefined) {
-        const taken = await this.liveIdByUrl(this.db, tenant, changes.url);
+        const taken = await liveIdByUrl(this.db, tenant, changes.url);
         if (taken) throw new UrlTakenError(taken);
       }
       throw err;
@@ -353,14 +276,7 @@ export class SubscriptionRows {
     return this.db.transaction().execute(async (trx) => {
       const row = await this.row(trx, tenant, id, true);
       if (!row) return null;
-      let lock = trx.selectFrom('queues').select('subscription_id').where('subscription_id', '=', id);
-      if (this.dialect === 'postgres') lock = lock.forUpdate();
-      await lock.execute();
-      await trx
-        .updateTable('queues')
-        .set({ open: 0, idle: 0, wake_owed_at: null, sync_owed_at: now.getTime() })
-        .where('subscription_id', '=', id)
-        .execute();
+      await closeQueue(trx, this.dialect, id, now.getTime());
       await trx
         .updateTable('subscriptions')
         .set({ deleted_at: now.getTime() })
@@ -394,22 +310,8 @@ export class SubscriptionRows {
   }
 
   /** The tenant's live subscriptions as publishers route by them (see RoutingTable). */
-  async routingEntries(db: Db, tenant: string): Promise<RoutingEntry[]> {
-    const rows = await db
-      .selectFrom('subscriptions')
-      .select(['id', 'url', 'event_types', 'subject', 'categories', 'labels'])
-      .where('tenant', '=', tenant)
-      .where('deleted_at', 'is', null)
-      .orderBy('id')
-      .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      url: r.url,
-      eventTypes: JSON.parse(r.event_types) as string[],
-      subject: r.subject,
-      categories: r.categories === null ? null : (JSON.parse(r.categories) as string[]),
-      labels: r.labels === null ? null : (JSON.parse(r.labels) as Record<string, string>),
-    }));
+  routingEntries(db: Db, tenant: string): Promise<RoutingEntry[]> {
+    return routingEntries(db, tenant);
   }
 
   // ---- For the subscriber's activities (no tenant: they run for the subscription itself) ----
@@ -427,33 +329,13 @@ export class SubscriptionRows {
   }
 
   /** The code of the subscription's current handshake, for its callback URL; null when none. */
-  async handshakeCode(id: string, handshakeId: string): Promise<string | null> {
-    const row = await this.db
-      .selectFrom('subscriptions')
-      .select(['handshake_id', 'handshake_code'])
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    if (!row || row.handshake_id !== handshakeId || row.handshake_code === null) return null;
-    return this.sealer.openJson<string>(row.handshake_code);
+  handshakeCode(id: string, handshakeId: string): Promise<string | null> {
+    return handshakeCode(this.db, this.sealer, id, handshakeId);
   }
 
   /** The handshake id and code of a live subscription (the callback route checks a code against it). */
-  async currentHandshake(
-    id: string,
-  ): Promise<{ tenant: string; status: SubscriptionStatus; handshake: Handshake } | null> {
-    const row = await this.db
-      .selectFrom('subscriptions')
-      .select(['tenant', 'status', 'handshake_id', 'handshake_code'])
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    if (!row || row.handshake_id === null || row.handshake_code === null) return null;
-    return {
-      tenant: row.tenant,
-      status: row.status as SubscriptionStatus,
-      handshake: { id: row.handshake_id, code: this.sealer.openJson<string>(row.handshake_code) },
-    };
+  currentHandshake(id: string): ReturnType<typeof currentHandshake> {
+    return currentHandshake(this.db, this.sealer, id);
   }
 
   /**

@@ -32,21 +32,33 @@ export const NO_TENANT_DEFAULTS: TenantDefaults = { eventsPerMonth: null };
 
 type Row = Selectable<TenantsTable>;
 
+export interface TenantCreate {
+  id: string;
+  name: string | null;
+  /** undefined: DEFAULT_EVENTS_PER_MONTH applies; null: no cap. */
+  eventsPerMonth?: number | null;
+}
+
+/** The row of a new tenant: versions at 0, no cap of its own unless `eventsPerMonth` is given. */
+function newTenantRow(input: TenantCreate, now: number): Row {
+  return {
+    id: input.id,
+    name: input.name,
+    events_per_month: input.eventsPerMonth ?? null,
+    events_per_month_set: input.eventsPerMonth === undefined ? 0 : 1,
+    routing_version: 0,
+    catalog_version: 0,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+  };
+}
+
 /** Creates the tenant's row if it is missing (tenants of API_KEYS, or first use). */
 export async function ensureTenant(db: Db, tenant: string, now: number): Promise<void> {
   await db
     .insertInto('tenants')
-    .values({
-      id: tenant,
-      name: null,
-      events_per_month: null,
-      events_per_month_set: 0,
-      routing_version: 0,
-      catalog_version: 0,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-    })
+    .values(newTenantRow({ id: tenant, name: null }, now))
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
 }
@@ -110,13 +122,6 @@ export async function routingVersion(db: Db, tenant: string): Promise<number> {
   return row?.routing_version ?? 0;
 }
 
-export interface TenantCreate {
-  id: string;
-  name: string | null;
-  /** undefined: DEFAULT_EVENTS_PER_MONTH applies; null: no cap. */
-  eventsPerMonth?: number | null;
-}
-
 export type TenantChanges = Partial<Pick<Tenant, 'name' | 'eventsPerMonth'>>;
 
 /** The tenants table as the operator API sees it: live tenants only. */
@@ -130,17 +135,7 @@ export class TenantRows {
   async create(input: TenantCreate, now: number, defaults: TenantDefaults): Promise<Tenant> {
     const inserted = await this.db
       .insertInto('tenants')
-      .values({
-        id: input.id,
-        name: input.name,
-        events_per_month: input.eventsPerMonth ?? null,
-        events_per_month_set: input.eventsPerMonth === undefined ? 0 : 1,
-        routing_version: 0,
-        catalog_version: 0,
-        created_at: now,
-        updated_at: now,
-        deleted_at: null,
-      })
+      .values(newTenantRow(input, now))
       .onConflict((oc) => oc.column('id').doNothing())
       .returningAll()
       .executeTakeFirst();

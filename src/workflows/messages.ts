@@ -4,7 +4,7 @@
  * ids, sequence numbers and counts only: event data and secrets stay in the store.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { SubscriptionStatus } from '../domain/types';
+import type { AttemptView, SubscriptionStatus } from '../domain/types';
 
 // ---- Subscriber workflow (`hookline-sub-<subscription id>`) ----
 
@@ -52,19 +52,11 @@ export interface Batch {
   lastError: string | null;
 }
 
-export interface AttemptSummary {
-  msgId: string;
+/** An attempt in workflow state: its batch by sequence numbers; `error` bounded (200 characters). */
+export interface AttemptSummary extends AttemptView {
   firstSeq: number;
   lastSeq: number;
   events: number;
-  attempt: number;
-  statusCode: number | null;
-  /** Bounded (200 characters). */
-  error: string | null;
-  errorClass: string | null;
-  durationMs: number;
-  /** RFC 3339. */
-  at: string;
 }
 
 export interface SubscriberInput {

@@ -4,6 +4,7 @@
  * state (continue-as-new carries it; a Map would serialise to {}). The workflow function
  * (./subscriber.ts) only registers handlers, runs the step this answers, and feeds the result back.
  */
+import type { SyncedProgress } from '../domain/progress';
 import type { SubscriptionStatus } from '../domain/types';
 import type {
   AttemptSummary,
@@ -15,32 +16,12 @@ import type {
 } from './messages';
 import { retryDelayMs, RETRY_WINDOW_MS } from './retry';
 
+export type { SyncedProgress } from '../domain/progress';
+
 /** Attempts remembered for the Web UI's `deliveries` query. */
 export const RECENT_ATTEMPTS = 30;
 /** Characters of an error message kept in workflow state. */
 const MAX_ERROR_CHARS = 200;
-
-/** What the store answered to a sync (see the syncSubscription activity). */
-export interface SyncedProgress {
-  exists: boolean;
-  deleted: boolean;
-  status: SubscriptionStatus;
-  maxBatchSize: number;
-  rateLimitPerSecond: number | null;
-  handshakeId: string | null;
-  headSeq: number;
-  doneSeq: number;
-  batch: {
-    msgId: string;
-    firstSeq: number;
-    lastSeq: number;
-    attempts: number;
-    firstAttemptAt: number;
-    lastStatusCode: number | null;
-    lastError: string | null;
-    lastAttemptAt: number;
-  } | null;
-}
 
 /** What one delivery attempt came to, success or failure, as the activity reported it. */
 export interface AttemptOutcome {

@@ -5,6 +5,12 @@ import type { FaultReceiver } from './receiver';
 import { reportCase } from './results';
 import { deadLetterKeys } from './service';
 
+/** A case's figures as reported: what this run saw, never asserted by the report itself. */
+export type CaseFigures = Record<string, unknown>;
+
+/** Where a suite writes a case's figures (the fault suite's results, or the stack's). */
+export type ReportCase = (name: string, figures: CaseFigures) => void;
+
 export interface DrainOptions {
   /** Case name in the results. */
   name: string;
@@ -12,8 +18,8 @@ export interface DrainOptions {
   receiver: FaultReceiver;
   /** Every producer of the case: stopped first, their retries summed in the report. */
   producers: Producer[];
-  /** API base URL and key, to read dead letters. */
-  baseUrl: string;
+  /** The API to read dead letters through, asked once the drain is over (a case may have killed one). */
+  apiUrl: () => string | Promise<string>;
   apiKey: string;
   subscriptions: string[];
   /** ms since the epoch when the fault ended (service ready again, receiver back): drain time starts. */
@@ -21,8 +27,10 @@ export interface DrainOptions {
   /** ms since the epoch when the case started. */
   startedAt: number;
   timeoutMs: number;
-  /** More figures for the report. */
-  extra?: Record<string, unknown>;
+  /** More figures for the report; a function is called with the verdict, after the drain. */
+  extra?: CaseFigures | ((verdict: Verdict) => CaseFigures);
+  /** Default: the fault suite's results (test/faults/results). */
+  report?: ReportCase;
 }
 
 /**
@@ -30,16 +38,16 @@ export interface DrainOptions {
  * runs out), lets late duplicates arrive, then checks the ledger and reports the case's figures.
  * The caller asserts `violations` is empty.
  */
-export async function drainAndCheck(o: DrainOptions): Promise<Verdict> {
+export async function drainAndCheck(o: DrainOptions): Promise<Verdict & { figures: CaseFigures }> {
   for (const p of o.producers) await p.stop();
   const deadline = Date.now() + o.timeoutMs;
   while (o.ledger.outstanding(o.receiver.posts) > 0 && Date.now() < deadline) await sleep(250);
   // A batch whose answer was lost is re-sent after its attempt times out: give stragglers a moment.
   await sleep(2_000);
-  const dead = await deadLetterKeys(o.baseUrl, o.apiKey, o.subscriptions);
+  const dead = await deadLetterKeys(await o.apiUrl(), o.apiKey, o.subscriptions);
   const verdict = o.ledger.check(o.receiver.posts, dead);
   const f = verdict.total;
-  reportCase(o.name, {
+  const figures: CaseFigures = {
     eventsSent: o.ledger.accepted.length,
     subscriptions: o.subscriptions.length,
     deliveriesOwed: f.expected,
@@ -54,9 +62,10 @@ export async function drainAndCheck(o: DrainOptions): Promise<Verdict> {
     publishRetries: sumRetries(o.producers),
     slowestPublishMs: Math.max(0, ...o.producers.map((p) => p.slowestMs)),
     violations: verdict.violations.length,
-    ...o.extra,
-  });
-  return verdict;
+    ...(typeof o.extra === 'function' ? o.extra(verdict) : o.extra),
+  };
+  (o.report ?? reportCase)(o.name, figures);
+  return { ...verdict, figures };
 }
 
 function sumRetries(producers: readonly Producer[]): RetryCounts {

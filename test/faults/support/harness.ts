@@ -10,7 +10,9 @@
  *   case's DATA_DIR (`start('all')`), for cases that kill Temporal itself;
  * - `processes`: spawned `src/main.ts` processes (`start('all' | 'api' | 'worker')`) against the
  *   shared dev server on a task queue of the case's own, sharing the case's store (SQLite in DATA_DIR,
- *   or a fresh PostgreSQL database with `database: 'postgres'`).
+ *   or a fresh PostgreSQL database with `database: 'postgres'`);
+ * - `external`: a Hookline the case does not start, reached through its APIs (the stack suite's
+ *   production shape, test/stack/support/fault-case.ts); the case deletes what it registered there.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +27,7 @@ import { freePort } from '../../support/global-setup';
 import { freshDatabase } from '../../support/store';
 import { devServerAddress, uniqueTaskQueue } from '../../support/temporal';
 import { until } from './env';
-import { drainAndCheck } from './drain';
+import { drainAndCheck, type CaseFigures, type ReportCase } from './drain';
 import { Ledger, type Verdict } from './ledger';
 import { Producer, type ProducerOptions } from './producer';
 import { FaultReceiver } from './receiver';
@@ -48,7 +50,14 @@ export type ServiceShape =
       metrics?: Metrics;
     }
   | { kind: 'embedded' }
-  | { kind: 'processes' };
+  | { kind: 'processes' }
+  | {
+      kind: 'external';
+      /** Base URLs of its API processes: the first is the case's `url`. */
+      urls: string[];
+      key: string;
+      tenant: string;
+    };
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -62,6 +71,8 @@ export interface FaultCaseOptions {
   env?: Record<string, string>;
   /** Where the receiver listens (default 127.0.0.1, a free port). */
   receiver?: { host?: string; port?: number };
+  /** Where the case's figures go; default the fault suite's results (test/faults/results). */
+  report?: ReportCase;
 }
 
 /** A spawned service process of the case. */
@@ -88,7 +99,8 @@ export interface CaseDrainOptions {
   /** ms since the epoch when the fault ended: the drain time starts there. Default: now. */
   recoveredAt?: number;
   timeoutMs: number;
-  extra?: Record<string, unknown>;
+  /** More figures for the report; a function is called with the verdict, after the drain. */
+  extra?: CaseFigures | ((verdict: Verdict) => CaseFigures);
 }
 
 export interface FaultCase {
@@ -116,9 +128,9 @@ export interface FaultCase {
   start(role: Role, opts?: StartOptions): Promise<FaultProcess>;
   /**
    * Registers a raw-format subscription for every event type: at `receiver.url + target` when
-   * `target` is a path, else at the URL `target`.
+   * `target` is a path, else at the URL `target`. Through the API at `via` (default: the case's).
    */
-  subscribe(target: string, extra?: Record<string, unknown>): Promise<string>;
+  subscribe(target: string, extra?: Record<string, unknown>, via?: string): Promise<string>;
   /**
    * A started producer publishing through `url` (default: the case's), owed to every subscription
    * registered so far and later.
@@ -134,8 +146,8 @@ export interface FaultCase {
   queued(): Promise<number>;
   /** A Temporal client of the case's cluster (the shared dev server, or the embedded one). */
   temporal(): Promise<Client>;
-  /** Stops every producer, drains, checks the ledger and reports the case's figures. */
-  drain(o: CaseDrainOptions): Promise<Verdict>;
+  /** Stops every producer, drains, checks the ledger and reports the case's figures (answered too). */
+  drain(o: CaseDrainOptions): Promise<Verdict & { figures: CaseFigures }>;
   /** Stops everything the case started and removes its files; safe to call twice. */
   cleanup(): Promise<void>;
 }
@@ -163,8 +175,11 @@ export async function startFaultCase(opts: FaultCaseOptions): Promise<FaultCase>
     ALLOWED_TARGET_NETWORKS: '127.0.0.0/8',
     LOG_LEVEL: 'info',
   };
-  let devAddress: string;
-  if (shape.kind === 'in-process') {
+  let devAddress: string | null = null;
+  if (shape.kind === 'external') {
+    key = shape.key;
+    tenant = shape.tenant;
+  } else if (shape.kind === 'in-process') {
     app = await startTestApp(shape.env ?? {}, { resolver: shape.resolver, metrics: shape.metrics });
     key = KEYS.acme;
     tenant = app.tenants.acme;
@@ -184,16 +199,18 @@ export async function startFaultCase(opts: FaultCaseOptions): Promise<FaultCase>
     });
     devAddress = devServerAddress();
   }
-  if (shape.kind !== 'in-process' && opts.database === 'postgres') {
+  if ((shape.kind === 'embedded' || shape.kind === 'processes') && opts.database === 'postgres') {
     database = await freshDatabase('postgres');
     env.DATABASE_URL = database.url!;
   }
   Object.assign(env, opts.env ?? {});
 
-  let firstUrl: string | null = app?.url ?? null;
+  let firstUrl: string | null = app?.url ?? (shape.kind === 'external' ? shape.urls[0]! : null);
 
   const start = async (role: Role, so: StartOptions = {}): Promise<FaultProcess> => {
-    if (shape.kind === 'in-process') throw new Error('an in-process case spawns no service');
+    if (shape.kind === 'in-process' || shape.kind === 'external') {
+      throw new Error(`an ${shape.kind} case spawns no service`);
+    }
     const port = role === 'worker' ? null : (so.port ?? (await freePort()));
     const args = role === 'api' ? ['--api-only'] : role === 'worker' ? ['--worker-only'] : [];
     const procEnv = { ...env, ...(port === null ? {} : { PORT: String(port) }), ...(so.env ?? {}) };
@@ -237,6 +254,8 @@ export async function startFaultCase(opts: FaultCaseOptions): Promise<FaultCase>
     if (!firstUrl) throw new Error('no API started yet');
     return firstUrl;
   };
+  /** The case's API, or for an external service the first of its APIs that answers /healthz. */
+  const liveUrl = () => (shape.kind === 'external' ? firstLiveUrl(shape.urls) : baseUrl());
 
   let cleaned = false;
   const fc: FaultCase = {
@@ -256,9 +275,9 @@ export async function startFaultCase(opts: FaultCaseOptions): Promise<FaultCase>
     },
     env,
     start,
-    async subscribe(target, extra = {}) {
+    async subscribe(target, extra = {}, via) {
       const url = target.startsWith('/') ? `${receiver.url}${target}` : target;
-      const id = await subscribe(baseUrl(), key, url, extra);
+      const id = await subscribe(via ?? baseUrl(), key, url, extra);
       subscriptions.push(id);
       return id;
     },
@@ -286,6 +305,7 @@ export async function startFaultCase(opts: FaultCaseOptions): Promise<FaultCase>
       return total;
     },
     async temporal() {
+      if (devAddress === null) throw new Error('the case does not know its Temporal cluster');
       if (!client) {
         connection = await Connection.connect({ address: devAddress });
         client = new Client({ connection, namespace: 'default' });
@@ -298,19 +318,26 @@ export async function startFaultCase(opts: FaultCaseOptions): Promise<FaultCase>
         ledger,
         receiver,
         producers,
-        baseUrl: baseUrl(),
+        apiUrl: liveUrl,
         apiKey: key,
         subscriptions,
         recoveredAt: o.recoveredAt ?? Date.now(),
         startedAt,
         timeoutMs: o.timeoutMs,
         extra: o.extra,
+        report: opts.report,
       }),
     async cleanup() {
       if (cleaned) return;
       cleaned = true;
       for (const p of producers) p.abort();
       Producer.abortAll();
+      if (shape.kind === 'external') {
+        const url = await firstLiveUrl(shape.urls).catch(() => null);
+        for (const id of url ? subscriptions : []) {
+          await api(url!, key, 'DELETE', `/v1/subscriptions/${id}`).catch(() => undefined);
+        }
+      }
       for (const p of processes) p.kill();
       await Promise.all(processes.map((p) => p.exited));
       // An orphaned embedded dev server (its service was SIGKILLed alone) holds the case's files.
@@ -324,4 +351,16 @@ export async function startFaultCase(opts: FaultCaseOptions): Promise<FaultCase>
     },
   };
   return fc;
+}
+
+/** The first of `urls` whose /healthz answers 2xx within 5 s each. */
+async function firstLiveUrl(urls: string[]): Promise<string> {
+  for (const url of urls) {
+    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return url;
+  }
+  throw new Error(`no API answers: ${urls.join(', ')}`);
 }

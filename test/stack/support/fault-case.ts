@@ -1,17 +1,19 @@
 /**
- * One fault case on the stack, under load, with the ledger check of the fault suite (its Ledger,
- * Producer and FaultReceiver, imported as they are): producers publish through both API processes
- * in turn (a request that fails goes to the other API next), a loopback receiver acknowledges every
- * batch after a delay so a backlog is in flight when the fault comes, and at the end every accepted
- * event must have reached every subscription once, in publish order, duplicates only as whole
- * batches re-sent under their webhook-id.
+ * One fault case on the stack, under load, run by the fault suite's harness
+ * (test/faults/support/harness.ts, service shape `external`: receiver, ledger, producer, drain and
+ * its ledger check, clean-up): producers publish through both API processes in turn (a request that
+ * fails goes to the other API next), a loopback receiver acknowledges every batch after a delay so a
+ * backlog is in flight when the fault comes, and at the end every accepted event must have reached
+ * every subscription once, in publish order, duplicates only as whole batches re-sent under their
+ * webhook-id. Figures go to test/stack/results.
  */
 import { randomBytes } from 'node:crypto';
-import { sleep, until } from '../../faults/support/env';
-import { Ledger, type Verdict } from '../../faults/support/ledger';
-import { Producer } from '../../faults/support/producer';
-import { FaultReceiver } from '../../faults/support/receiver';
-import { api, deadLetterKeys, subscribe } from '../../faults/support/service';
+import type { CaseFigures } from '../../faults/support/drain';
+import { until } from '../../faults/support/env';
+import { startFaultCase } from '../../faults/support/harness';
+import type { Ledger, Verdict } from '../../faults/support/ledger';
+import type { Producer } from '../../faults/support/producer';
+import type { FaultReceiver } from '../../faults/support/receiver';
 import { reportCase } from './results';
 import { stackHookline, TEST_DESCRIPTION } from './stack-api';
 
@@ -49,7 +51,7 @@ export interface CaseResult {
   verdict: Verdict;
   ctx: CaseContext;
   /** Figures as reported. */
-  figures: Record<string, unknown>;
+  figures: CaseFigures;
 }
 
 /** Longest time (ms) without an acknowledged POST, per subscription, after `since`; the largest of them. */
@@ -68,55 +70,40 @@ function longestGapMs(receiver: FaultReceiver, subscriptions: string[], since: n
   return worst;
 }
 
-/** The first API that answers /healthz (a case may have killed one). */
-async function liveUrl(urls: string[]): Promise<string> {
-  for (const url of urls) {
-    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return url;
-  }
-  throw new Error(`no API answers: ${urls.join(', ')}`);
-}
-
 /** Runs the case to the end; the caller asserts on the verdict. Cleans up after itself either way. */
 export async function runCase(o: CaseOptions): Promise<CaseResult> {
-  const { urls, key } = stackHookline();
+  const { urls, key, tenant } = stackHookline();
   const run = randomBytes(4).toString('hex');
   const type = `stack.${o.name}.${run}`;
-  const receiver = await FaultReceiver.start();
+  const fc = await startFaultCase({
+    name: o.name,
+    service: { kind: 'external', urls, key, tenant },
+    report: reportCase,
+  });
+  const { receiver, ledger, subscriptions } = fc;
   receiver.behave = () => ({ kind: 'answer', status: 200, delayMs: o.receiverDelayMs ?? 50 });
-  const subscriptions: string[] = [];
-  const startedAt = Date.now();
   try {
     for (const size of BATCH_SIZES) {
-      subscriptions.push(
-        await subscribe(urls[subscriptions.length % urls.length]!, key, `${receiver.url}/${o.name}-${size}`, {
-          eventTypes: [type],
-          maxBatchSize: size,
-          description: TEST_DESCRIPTION,
-        }),
+      const via = urls[subscriptions.length % urls.length]!;
+      await fc.subscribe(
+        `/${o.name}-${size}`,
+        { eventTypes: [type], maxBatchSize: size, description: TEST_DESCRIPTION },
+        via,
       );
     }
-    const ledger = new Ledger();
     let turn = 0;
     let faultOn = false;
-    const producer = new Producer({
+    const producer = fc.producer({
       // Each attempt goes to the next API: a request the dead one refused is sent to the other.
-      baseUrl: () => urls[turn++ % urls.length]!,
-      apiKey: key,
+      url: () => urls[turn++ % urls.length]!,
       prefix: `${o.name}-${run}`,
       type,
       batchSize: 20,
       ratePerSecond: o.ratePerSecond,
       maxEvents: o.total,
-      subscriptions: () => subscriptions,
-      ledger,
       requestTimeoutMs: 30_000,
     });
     producer.faultActive = () => faultOn;
-    producer.start();
     const ctx: CaseContext = {
       urls,
       key,
@@ -141,44 +128,20 @@ export async function runCase(o: CaseOptions): Promise<CaseResult> {
     await producer.waitForAccepted(o.total, 180_000);
     await producer.stop();
     const publishedAt = Date.now();
-    const deadline = Date.now() + (o.drainTimeoutMs ?? 240_000);
-    while (ledger.outstanding(receiver.posts) > 0 && Date.now() < deadline) await sleep(250);
-    // A batch whose answer was lost is sent again after its attempt times out: stragglers get a moment.
-    await sleep(2_000);
-    const dead = await deadLetterKeys(await liveUrl(urls), key, subscriptions);
-    const verdict = ledger.check(receiver.posts, dead);
-    const f = verdict.total;
-    const figures = {
-      eventsSent: ledger.accepted.length,
-      subscriptions: subscriptions.length,
-      deliveriesOwed: f.expected,
-      delivered: f.delivered,
-      deadLettered: f.dead,
-      duplicatePosts: f.duplicatePosts,
-      duplicateEvents: f.duplicateEvents,
-      failedAttempts: f.failedPosts,
-      posts: f.posts,
-      inFlightAtFault,
-      // From the fault's end to the last first delivery; and the longest stall of any subscription.
-      drainMs: verdict.lastDeliveryAt === null ? null : Math.max(0, verdict.lastDeliveryAt - recoveredAt),
-      afterLastPublishMs:
-        verdict.lastDeliveryAt === null ? null : Math.max(0, verdict.lastDeliveryAt - publishedAt),
-      longestStallMs: longestGapMs(receiver, subscriptions, faultAt),
-      totalMs: (verdict.lastDeliveryAt ?? Date.now()) - startedAt,
-      publishRetries: producer.retries,
-      acceptedDuringFault: producer.acceptedDuringFault,
-      slowestPublishMs: producer.slowestMs,
-      violations: verdict.violations.length,
-      ...extra,
-    };
-    reportCase(o.name, figures);
+    const { figures, ...verdict } = await fc.drain({
+      recoveredAt,
+      timeoutMs: o.drainTimeoutMs ?? 240_000,
+      extra: (v) => ({
+        inFlightAtFault,
+        afterLastPublishMs: v.lastDeliveryAt === null ? null : Math.max(0, v.lastDeliveryAt - publishedAt),
+        // The longest stall of any subscription, from the fault on.
+        longestStallMs: longestGapMs(receiver, subscriptions, faultAt),
+        acceptedDuringFault: producer.acceptedDuringFault,
+        ...extra,
+      }),
+    });
     return { verdict, ctx, figures };
   } finally {
-    Producer.abortAll();
-    const url = await liveUrl(urls).catch(() => null);
-    for (const id of url ? subscriptions : []) {
-      await api(url!, key, 'DELETE', `/v1/subscriptions/${id}`).catch(() => undefined);
-    }
-    await receiver.close();
+    await fc.cleanup();
   }
 }

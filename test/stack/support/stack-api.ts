@@ -12,16 +12,18 @@ export interface StackHookline {
   /** Every API's base URL (HOOKLINE_API_URLS). */
   urls: string[];
   key: string;
+  /** The tenant of `key` (HOOKLINE_TENANT). */
+  tenant: string;
 }
 
 export function stackHookline(env = readStackEnv()): StackHookline {
   const urls = (env.HOOKLINE_API_URLS ?? '').split(',').filter(Boolean);
-  if (urls.length < 2 || !env.HOOKLINE_API_KEY) {
+  if (urls.length < 2 || !env.HOOKLINE_API_KEY || !env.HOOKLINE_TENANT) {
     throw new Error(
-      `${String(env.STACK_STATE_DIR)}/env has no two HOOKLINE_API_URLS and a key: run the stack up`,
+      `${String(env.STACK_STATE_DIR)}/env has no two HOOKLINE_API_URLS and a tenant and key: run the stack up`,
     );
   }
-  return { urls, key: env.HOOKLINE_API_KEY };
+  return { urls, key: env.HOOKLINE_API_KEY, tenant: env.HOOKLINE_TENANT };
 }
 
 /** The pid of one of the hook's processes (`hookline-api-1`, `hookline-worker-2`); throws if it does not run. */
