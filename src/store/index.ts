@@ -82,7 +82,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     queues: new QueueRows(db, dialect, sealer),
     events: new EventRows(db, sealer),
     attempts: new AttemptRows(db),
-    progress: new SubscriberProgressRows(db, dialect, sealer),
+    progress: new SubscriberProgressRows(db, sealer),
     retention: new Retention(db),
     tenants: new TenantRows(db, dialect),
     apiKeys: new ApiKeyRows(db),

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { SyncedProgress, UnfinishedBatch } from '../domain/progress';
 import type { HooklineEvent, SubscriptionStatus } from '../domain/types';
 import { batchInFlight } from './attempts';
-import type { Db, Dialect } from './database';
+import type { Db } from './database';
 import { JOINED_EVENT_COLUMNS, toEvent } from './events';
 import type { Sealer } from './sealing';
 
@@ -58,10 +58,8 @@ export interface QueueAfter {
 }
 
 export class SubscriberProgressRows {
-  /** `_dialect`: not needed here; src/store/index.ts passes every row class the same three. */
   constructor(
     private readonly db: Db,
-    _dialect: Dialect,
     private readonly sealer: Sealer,
   ) {}
 
