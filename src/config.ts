@@ -152,6 +152,11 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** CIDRs that delivery targets may resolve into although they are private/loopback/link-local. */
   ALLOWED_TARGET_NETWORKS: cidrListSchema.default([]),
+  /**
+   * Origins whose pages may show the consumer portal in a frame (the tenant's own dashboard), as
+   * the portal's CSP `frame-ancestors`. Unset: no page may frame it.
+   */
+  PORTAL_FRAME_ANCESTORS: originListSchema.default([]),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   /**
    * Most events a subscription may hold queued (in the store); a publish, an ingress signal or a
@@ -231,6 +236,8 @@ export interface Config {
   defaultEventsPerMonth: number | null;
   publicBaseUrl: string;
   allowedTargetNetworks: string[];
+  /** PORTAL_FRAME_ANCESTORS: origins that may frame /portal/; empty: none. */
+  portalFrameAncestors: string[];
   logLevel: (typeof logLevels)[number];
   /** Backlog caps per subscription. */
   backlog: { maxEvents: number; maxBytes: number };
@@ -305,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultEventsPerMonth: e.DEFAULT_EVENTS_PER_MONTH ?? null,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     allowedTargetNetworks: e.ALLOWED_TARGET_NETWORKS,
+    portalFrameAncestors: e.PORTAL_FRAME_ANCESTORS,
     logLevel: e.LOG_LEVEL,
     backlog: { maxEvents: e.MAX_BACKLOG, maxBytes: e.MAX_BACKLOG_BYTES },
     maxSubscriptionsPerTenant: e.MAX_SUBSCRIPTIONS_PER_TENANT,

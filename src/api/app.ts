@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps));
   app.use(openapiRouter(VERSION));
   app.use(docsRouter());
-  app.use(portalPageRouter());
+  app.use(portalPageRouter({ frameAncestors: deps.config.portalFrameAncestors }));
   app.use(handshakeCallbackRouter(deps));
   // Before the API-key check: the codec route takes operator keys (CODEC_AUTH_KEYS), not tenant keys.
   app.use(codecRouter(codecRouteOptions(deps.config)));

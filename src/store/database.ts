@@ -13,6 +13,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import {
   Kysely,
   PostgresDialect,
+  SqliteAdapter,
   SqliteDialect,
   SqliteDriver,
   CompiledQuery,
@@ -253,12 +254,28 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/**
+ * Kysely's SQLite adapter says DDL is not transactional, so its Migrator runs migrations outside any
+ * transaction and takes no lock: two processes opening a new store at once (an API and a worker)
+ * both ran 0001 and one failed ("table tenants already exists"). SQLite's DDL is transactional;
+ * saying so makes the Migrator read the applied migrations and apply the rest in one BEGIN IMMEDIATE
+ * transaction, which the second process waits for (busy_timeout) and then finds nothing to do.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class ImmediateSqliteDialect extends SqliteDialect {
   constructor(private readonly sqlite: BetterSqlite3.Database) {
     super({ database: sqlite });
   }
   override createDriver() {
     return new ImmediateSqliteDriver({ database: this.sqlite });
+  }
+  override createAdapter() {
+    return new TransactionalDdlSqliteAdapter();
   }
 }
 

@@ -1,5 +1,7 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { PORTAL_CSP } from '../../src/api/routes/portal';
+import { portalCsp } from '../../src/api/routes/portal';
 import { startTestApp, type TestApp } from '../support/app';
 import { storePortalSession } from '../support/portal';
 import { TestReceiver } from '../support/receiver';
@@ -35,8 +37,11 @@ describe('the consumer portal in headless Chromium', () => {
   it('serves the page under a CSP that allows only this origin, with no inline script', async () => {
     const res = await fetch(`${app.url}/portal/`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toBe(PORTAL_CSP);
-    expect(PORTAL_CSP).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    const csp = res.headers.get('content-security-policy');
+    expect(csp).toBe(portalCsp([]));
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
     const html = await res.text();
     const scripts = [...html.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1]);
     expect(scripts).toEqual([' defer src="/portal/portal.js"']);
@@ -239,5 +244,53 @@ describe('the consumer portal in headless Chromium', () => {
     } finally {
       await portal.close();
     }
+  });
+
+  describe('in a frame of another origin', () => {
+    let outer: Server;
+    let framed = '';
+    beforeAll(async () => {
+      outer = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(
+          `<!doctype html><title>Dashboard</title><iframe src="${framed}" width="900" height="600"></iframe>`,
+        );
+      });
+      await new Promise<void>((r) => outer.listen(0, '127.0.0.1', r));
+    });
+    afterAll(async () => {
+      await new Promise((r) => outer.close(r));
+    });
+    const outerOrigin = () => `http://127.0.0.1:${(outer.address() as AddressInfo).port}`;
+
+    /** Opens the dashboard framing `portal`; answers whether the portal rendered inside the frame. */
+    const rendersFramed = async (portal: string) => {
+      framed = portal;
+      const page = await browser.newPage();
+      try {
+        await page.goto(outerOrigin());
+        const frame = page.frameLocator('iframe');
+        return await frame
+          .getByRole('heading', { name: 'Open the portal with your link' })
+          .waitFor({ timeout: 5000 })
+          .then(() => true)
+          .catch(() => false);
+      } finally {
+        await page.close();
+      }
+    };
+
+    it('is refused by default, and shown where PORTAL_FRAME_ANCESTORS allows it', async () => {
+      expect(await rendersFramed(`${app.url}/portal/`)).toBe(false);
+      const allowing = await startTestApp({ PORTAL_FRAME_ANCESTORS: outerOrigin() });
+      try {
+        const res = await fetch(`${allowing.url}/portal/`);
+        expect(res.headers.get('content-security-policy')).toContain(`frame-ancestors ${outerOrigin()}`);
+        expect(res.headers.get('x-frame-options')).toBeNull();
+        expect(await rendersFramed(`${allowing.url}/portal/`)).toBe(true);
+      } finally {
+        await allowing.stop();
+      }
+    });
   });
 });

@@ -94,7 +94,9 @@ describe('metrics of a --worker-only process', () => {
       const exited = await proc.exited;
       if (exited !== 0) console.log(proc.output().slice(-4000));
       expect(exited).toBe(0);
-      expect(await api.exited).toBe(0);
+      const apiExited = await api.exited;
+      if (apiExited !== 0) console.log(api.output().slice(-4000));
+      expect(apiExited).toBe(0);
     }
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import type { Store } from '../../store';
 import { keyHash, keyIdOf, newPortalToken, tenantOf } from '../auth';
 import { portalBundle, PORTAL_DIR } from '../portal-bundle';
@@ -36,48 +36,50 @@ export function portalSessionsRouter(deps: {
 }
 
 /**
- * Everything the page loads comes from this origin, and it talks only to this origin's API. No inline
- * script or style, no frame may embed it, no form posts anywhere (the page submits through fetch).
+ * The portal's Content-Security-Policy: everything the page loads comes from this origin, and it talks
+ * only to this origin's API. No inline script or style, no form posts anywhere (the page submits
+ * through fetch), and only `frameAncestors` (PORTAL_FRAME_ANCESTORS) may show it in a frame.
  */
-export const PORTAL_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-function secure(res: Response): void {
-  res.set({
-    'Content-Security-Policy': PORTAL_CSP,
-    'X-Content-Type-Options': 'nosniff',
-    // The token travels in the fragment, which browsers never send; no-referrer keeps even the path home.
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'no-cache',
-  });
+export function portalCsp(frameAncestors: string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    `frame-ancestors ${frameAncestors.length ? frameAncestors.join(' ') : "'none'"}`,
+  ].join('; ');
 }
 
 /**
  * `GET /portal/`: the consumer portal, a page for a tenant's customers. Public like `/docs`: the page
  * holds no data; it reads its session token from the link's fragment and calls the API with it.
  */
-export function portalPageRouter(): Router {
+export function portalPageRouter(opts: { frameAncestors: string[] }): Router {
   const router = Router({ strict: true });
+  const headers: Record<string, string> = {
+    'Content-Security-Policy': portalCsp(opts.frameAncestors),
+    'X-Content-Type-Options': 'nosniff',
+    // The token travels in the fragment, which browsers never send; no-referrer keeps even the path home.
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-cache',
+  };
+  // Browsers that ignore frame-ancestors: X-Frame-Options can say only "nowhere" (or this origin).
+  if (opts.frameAncestors.length === 0) headers['X-Frame-Options'] = 'DENY';
   router.get('/portal', (_req, res) => res.redirect(301, '/portal/'));
   router.get('/portal/', (_req, res) => {
-    secure(res);
+    res.set(headers);
     res.type('html').sendFile(join(PORTAL_DIR, 'index.html'));
   });
   router.get('/portal/portal.css', (_req, res) => {
-    secure(res);
+    res.set(headers);
     res.type('text/css; charset=utf-8').sendFile(join(PORTAL_DIR, 'portal.css'));
   });
   router.get('/portal/portal.js', async (_req, res) => {
     const script = await portalBundle();
-    secure(res);
+    res.set(headers);
     res.type('text/javascript; charset=utf-8').send(script);
   });
   return router;
