@@ -38,7 +38,6 @@ export type Principal =
   | {
       kind: 'portal';
       tenant: string;
-      sessionId: string;
       readOnly: boolean;
       expiresAt: number;
       expired: boolean;
@@ -112,11 +111,10 @@ export class Authenticator {
         return session && { session };
       });
       if (!found || !('session' in found)) return null;
-      const { id, tenant: owner, readOnly, expiresAt } = found.session;
+      const { tenant: owner, readOnly, expiresAt } = found.session;
       return {
         kind: 'portal',
         tenant: owner,
-        sessionId: id,
         readOnly,
         expiresAt,
         expired: expiresAt <= this.clock(),

@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { waitUntil } from '../support/subscriber';
 
 /** A portal page in a fresh browser context, recording what it requested and what went wrong in it. */
 export interface PortalPage {
@@ -53,15 +54,10 @@ export async function unlabelledControls(page: Page): Promise<string[]> {
 }
 
 /** Clicks `Refresh` until `done` holds (the lists do not poll by themselves). */
-export async function refreshUntil(
-  page: Page,
-  done: () => Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('the page did not show it in time');
+export function refreshUntil(page: Page, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  return waitUntil(async () => {
+    if (await done()) return true;
     await page.getByRole('button', { name: 'Refresh' }).click();
-    await page.waitForTimeout(500);
-  }
+    return false;
+  }, timeoutMs);
 }

@@ -7,22 +7,31 @@ import { portalBundle, PORTAL_DIR } from '../portal-bundle';
 import { PortalSessionCreate } from '../schemas/portal';
 import { jsonBody, parseBody } from '../parse';
 
+/**
+ * Stores a new portal session (its token's hash only) and answers the token, shown once.
+ * NotFoundError when the tenant is not live.
+ */
+export async function openPortalSession(
+  store: Store,
+  session: { tenant: string; keyId: string | null; readOnly: boolean; expiresAt: number },
+  now: number,
+): Promise<string> {
+  const token = newPortalToken();
+  const id = `ps_${randomUUID().replace(/-/g, '')}`;
+  await store.portalSessions.create({ id, ...session, tokenHash: keyHash(token) }, now);
+  return token;
+}
+
 /** `POST /v1/portal/sessions` (tenant keys; behind the API-key check). */
-export function portalSessionsRouter(deps: {
-  store: Store;
-  publicBaseUrl: string;
-  clock?: () => number;
-}): Router {
+export function portalSessionsRouter(deps: { store: Store; publicBaseUrl: string }): Router {
   const router = Router();
-  const clock = deps.clock ?? Date.now;
   router.post('/v1/portal/sessions', ...jsonBody(), async (req, res) => {
     const { expiresInSeconds, readOnly } = parseBody(PortalSessionCreate, req.body);
-    const token = newPortalToken();
-    const now = clock();
+    const now = Date.now();
     const expiresAt = now + expiresInSeconds * 1000;
-    const id = `ps_${randomUUID().replace(/-/g, '')}`;
-    await deps.store.portalSessions.create(
-      { id, tenant: tenantOf(res), keyId: keyIdOf(res), readOnly, expiresAt, tokenHash: keyHash(token) },
+    const token = await openPortalSession(
+      deps.store,
+      { tenant: tenantOf(res), keyId: keyIdOf(res), readOnly, expiresAt },
       now,
     );
     res.status(201).json({
