@@ -47,6 +47,8 @@ export function useRoute(): Route {
   useEffect(() => {
     const changed = () => setRoute(parseRoute(location.hash));
     addEventListener('hashchange', changed);
+    // The fragment may have changed between the first render and this effect, with no one listening.
+    changed();
     return () => removeEventListener('hashchange', changed);
   }, []);
   return route;

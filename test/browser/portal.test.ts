@@ -124,7 +124,8 @@ describe('the consumer portal in headless Chromium', () => {
       const ok = page.locator('tr.ok', { hasText: '200' });
       await refreshUntil(page, async () => (await ok.count()) > 0);
       await page.getByLabel('Show').selectOption('failed');
-      await page.locator('tbody tr').first().waitFor();
+      // The unfiltered rows stay until the filtered page arrives: wait for the successful one to go.
+      await page.locator('tr.ok').first().waitFor({ state: 'detached' });
       expect(await page.locator('tr.ok').count()).toBe(0);
       expect(await page.locator('tr.failed').count()).toBeGreaterThan(0);
     });
