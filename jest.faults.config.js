@@ -14,7 +14,6 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/'],
   globalSetup: '<rootDir>/test/faults/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/faults/support/global-teardown.ts',
-  setupFilesAfterEnv: ['<rootDir>/test/faults/support/runtime-teardown.ts'],
   testTimeout: process.env.FAULTS_FULL === '1' ? 30 * 60_000 : 5 * 60_000,
   maxWorkers: 1,
 };

@@ -18,6 +18,7 @@ module.exports = {
   // No Temporal SDK runtime in the test process: the workers are processes of their own, and an
   // installed runtime (test/support/setup-runtime.ts) kept Jest from exiting after the last file.
   setupFiles: [],
+  setupFilesAfterEnv: [],
   testTimeout: 5 * 60_000,
   maxWorkers: 1,
 };

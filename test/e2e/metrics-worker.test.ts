@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/global-setup';
@@ -15,12 +16,12 @@ describe('metrics of a --worker-only process', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('serves its delivery counts on METRICS_PORT (token required) and the SDK core metrics on TEMPORAL_METRICS_BIND', async () => {
-    const [metricsPort, corePort, apiPort, workerApiPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const [metricsPort, corePort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    // The worker is given a PORT this test holds: were it to listen there, it would fail to start.
+    // (A port freed and left free could be taken by another test's process meanwhile.)
+    const held = createServer();
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const workerApiPort = (held.address() as { port: number }).port;
     const shared = {
       DATA_DIR: dataDir,
       TEMPORAL_ADDRESS: devServerAddress(),
@@ -85,10 +86,12 @@ describe('metrics of a --worker-only process', () => {
       );
       expect(core.some((x) => x.name.startsWith('temporal_workflow_task'))).toBe(true);
 
-      // No API in this mode.
-      await expect(fetch(`http://127.0.0.1:${workerApiPort}/healthz`)).rejects.toThrow();
+      // No API in this mode: it started with its PORT taken, and never said it listened.
+      expect(proc.child.exitCode).toBeNull();
+      expect(proc.output()).not.toContain('API listening');
     } finally {
       await receiver.close();
+      held.close();
       proc.child.kill('SIGTERM');
       api.child.kill('SIGTERM');
       const exited = await proc.exited;
