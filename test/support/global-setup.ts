@@ -8,15 +8,32 @@ import { findTemporalBinary } from '../../src/temporal/binaries';
 import { registerSearchAttributes } from '../../src/temporal/setup';
 import { startTestPostgres, type TestPostgres } from './postgres';
 
-/** A free TCP port on loopback (released right away; the race with other processes is acceptable here). */
+/**
+ * Ports for the processes tests start, below the kernel's ephemeral range (32768 and up here), where
+ * listen(0) and outgoing connections never land, and one block per Jest worker (the global setup is
+ * block 0), so two test files running at once are never handed the same port. A port handed out is
+ * still free only until someone binds it: each is checked bindable, then not handed out again by
+ * this file.
+ */
+const PORT_BASE = 20_000;
+const PORT_BLOCK = 1_500;
+const portSlot = Number(process.env.JEST_WORKER_ID ?? 0) % 8;
+let portCursor = Math.floor(Math.random() * PORT_BLOCK);
+
+/** A TCP port on loopback that nothing listens on now (see above for why it stays free). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = PORT_BASE + portSlot * PORT_BLOCK + (portCursor++ % PORT_BLOCK);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in block ${portSlot} (${PORT_BASE + portSlot * PORT_BLOCK}+${PORT_BLOCK})`);
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
