@@ -25,6 +25,7 @@ export class Lifecycle {
   private readonly controller = new AbortController();
   private stopping: Promise<boolean> | null = null;
   private requested: ((signal: string) => void) | null = null;
+  private failure: string | null = null;
   /** Resolves with the name of the first stop signal. */
   readonly stopRequested: Promise<string>;
 
@@ -58,6 +59,21 @@ export class Lifecycle {
     if (this.controller.signal.aborted) return;
     this.controller.abort(new StopRequested(signal));
     this.requested?.(signal);
+  }
+
+  /**
+   * A component broke after start-up and cannot carry on (the worker failed, the embedded dev server
+   * could not be started again): stop everything as for a signal, and exit 1, so that whatever
+   * supervises the process starts it afresh rather than leave it half up.
+   */
+  fail(reason: string): void {
+    this.failure ??= reason;
+    this.requestStop(reason);
+  }
+
+  /** Why `fail` was called first, or null. */
+  get failed(): string | null {
+    return this.failure;
   }
 
   /** Throws StopRequested once a signal came: call between start-up steps. */

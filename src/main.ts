@@ -68,11 +68,12 @@ async function main(): Promise<void> {
     process.exit(clean ? 0 : 1);
   }
   const signal = await lifecycle.stopRequested;
-  logger.info({ signal }, 'shutting down');
+  if (lifecycle.failed) logger.error({ reason: lifecycle.failed }, 'shutting down after a failure');
+  else logger.info({ signal }, 'shutting down');
   const clean = await lifecycle.stop();
   if (clean) logger.info('stopped');
   else logger.error('unclean shutdown');
-  process.exit(clean ? 0 : 1);
+  process.exit(clean && !lifecycle.failed ? 0 : 1);
 }
 
 async function start(ctx: Context): Promise<void> {
@@ -142,6 +143,7 @@ async function start(ctx: Context): Promise<void> {
           logger,
           deps: activityDeps(core, { config, http, logger, metrics }),
           maxCachedWorkflows: config.workerMaxCachedWorkflows ?? undefined,
+          onFailure: () => lifecycle.fail('the worker stopped with an error'),
         }),
       (w) => w.stop(),
     );
@@ -201,6 +203,7 @@ async function startTemporal(ctx: Context): Promise<{
           // The Web UI decodes encrypted payloads through our codec route (operators sign in at /codec/login).
           uiCodecEndpoint: codecOn ? `${config.publicBaseUrl}/codec` : undefined,
           signal: lifecycle.signal,
+          onGiveUp: () => lifecycle.fail('the temporal dev server exited and could not be restarted'),
         }),
       (d) => d.stop(),
     );

@@ -32,6 +32,8 @@ export interface StartWorkerOptions {
    * the SDK's, derived from the V8 heap limit (about 2,300 with a 4 GB heap).
    */
   maxCachedWorkflows?: number;
+  /** Called when the worker stops with an error it was not asked to stop for (logged already). */
+  onFailure?: (err: unknown) => void;
 }
 
 /** Creates the worker and starts it polling. `stop()` drains in-flight tasks and closes the connection. */
@@ -53,7 +55,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   });
   const running = worker.run();
   let stopped: Promise<void> | null = null;
-  running.catch((err: unknown) => opts.logger.error({ err }, 'worker stopped with an error'));
+  running.catch((err: unknown) => {
+    opts.logger.error({ err }, 'worker stopped with an error');
+    if (stopped === null) opts.onFailure?.(err);
+  });
   return {
     worker,
     isPolling: () => worker.getState() === 'RUNNING',

@@ -25,6 +25,8 @@ export interface DevServerOptions {
   timeoutMs?: number;
   /** Aborting it stops the wait (and the child): a signal during start-up. */
   signal?: AbortSignal;
+  /** Called when the dev server exited and could not be started again (see RESTART_BACKOFF_MS). */
+  onGiveUp?: () => void;
 }
 
 export interface DevServer {
@@ -58,7 +60,7 @@ async function stopLeftover(pidFile: string, logger: Logger): Promise<void> {
     return; // not Linux, or gone: leave it alone
   }
   if (!cmdline.includes('start-dev')) return;
-  logger.warn({ pid }, 'stopping a dev server left behind by an earlier run');
+  logger.warn({ devServerPid: pid }, 'stopping a dev server left behind by an earlier run');
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   if (alive(pid)) process.kill(pid, 'SIGKILL');
@@ -115,9 +117,16 @@ async function checkPortsFree(ports: { port: number; setting: string }[]): Promi
   }
 }
 
+/** Restarts after an unexpected exit wait this long, in turn; one more failure stops the process. */
+export const RESTART_BACKOFF_MS = [500, 1_000, 2_000, 4_000, 8_000];
+/** A dev server that ran this long before it exited starts the count of restarts afresh. */
+const STABLE_MS = 60_000;
+
 /**
  * Starts `temporal server start-dev` with its SQLite file in `dataDir`, so a restart keeps every
- * workflow. Its output goes to `$DATA_DIR/temporal.log`.
+ * workflow. Its output goes to `$DATA_DIR/temporal.log`. Should it exit on its own later (killed,
+ * crashed), it is started again on the same file and ports, after RESTART_BACKOFF_MS; workers and
+ * clients reconnect by themselves. When those restarts fail, `onGiveUp` is told.
  */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const binary = requireTemporalBinary('cli');
@@ -128,7 +137,108 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     { port: opts.port, setting: 'TEMPORAL_DEV_PORT' },
     { port: opts.uiPort, setting: 'TEMPORAL_UI_PORT' },
   ]);
+  const args = devServerArgs(opts);
 
+  let current: Launched | null = null;
+  let stopping = false;
+  const quit = new AbortController();
+  // However this process ends (a second signal exits at once), the dev server does not outlive it.
+  const killOnExit = () => {
+    if (current?.running()) current.child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const launch = async (): Promise<Launched> => {
+    const launched = spawnDevServer(binary, args, opts.dataDir);
+    current = launched;
+    if (launched.child.pid) writeFileSync(pidFile, String(launched.child.pid));
+    try {
+      await waitForPort(opts.port, launched.child, opts.timeoutMs ?? 60_000, opts.signal);
+      return launched;
+    } catch (err) {
+      // Nothing was served yet: no need for a graceful stop.
+      launched.child.kill('SIGKILL');
+      await launched.exited;
+      throw err;
+    }
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    process.removeListener('exit', killOnExit);
+    rmSync(pidFile, { force: true });
+    throw err;
+  }
+  opts.logger.info({ devServerPid: current!.child.pid, binary }, 'temporal dev server started');
+
+  // Once this process stops (a signal: Ctrl-C reaches the dev server too), an exit is expected.
+  const over = () => stopping || opts.signal?.aborted === true;
+  const supervising = (async () => {
+    let restarts = 0;
+    for (;;) {
+      const ran = current!;
+      const startedAt = Date.now();
+      await ran.exited;
+      if (over()) return;
+      if (Date.now() - startedAt >= STABLE_MS) restarts = 0;
+      const how = { code: ran.child.exitCode, signal: ran.child.signalCode };
+      for (;;) {
+        if (restarts >= RESTART_BACKOFF_MS.length) {
+          opts.logger.error({ ...how, restarts }, 'the temporal dev server keeps exiting; giving up');
+          opts.onGiveUp?.();
+          return;
+        }
+        const waitMs = RESTART_BACKOFF_MS[restarts++]!;
+        opts.logger.error({ ...how, restartInMs: waitMs }, 'the temporal dev server exited; restarting it');
+        await sleep(waitMs, quit.signal).catch(() => undefined);
+        if (over()) return;
+        try {
+          await launch();
+          opts.logger.warn({ devServerPid: current!.child.pid, restarts }, 'temporal dev server restarted');
+          break;
+        } catch (err) {
+          if (over()) return;
+          opts.logger.error({ err }, 'the temporal dev server did not come back');
+        }
+      }
+    }
+  })();
+
+  return {
+    address: `127.0.0.1:${opts.port}`,
+    uiUrl: `http://localhost:${opts.uiPort}`,
+    async stop() {
+      stopping = true;
+      quit.abort();
+      const last = current!;
+      if (last.running()) {
+        last.child.kill('SIGTERM');
+        const timer = setTimeout(() => last.child.kill('SIGKILL'), 10_000);
+        await last.exited;
+        clearTimeout(timer);
+      }
+      await supervising;
+      process.removeListener('exit', killOnExit);
+      rmSync(pidFile, { force: true });
+    },
+  };
+}
+
+interface Launched {
+  child: ChildProcess;
+  exited: Promise<void>;
+  running(): boolean;
+}
+
+function spawnDevServer(binary: string, args: string[], dataDir: string): Launched {
+  const log = openSync(join(dataDir, 'temporal.log'), 'a');
+  const child = spawn(binary, args, { stdio: ['ignore', log, log] });
+  closeSync(log); // the child has its own copy
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, exited, running: () => child.exitCode === null && child.signalCode === null };
+}
+
+function devServerArgs(opts: DevServerOptions): string[] {
   const args = [
     'server',
     'start-dev',
@@ -155,42 +265,5 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
-  const log = openSync(join(opts.dataDir, 'temporal.log'), 'a');
-  const child = spawn(binary, args, { stdio: ['ignore', log, log] });
-  closeSync(log); // the child has its own copy
-  if (child.pid) writeFileSync(pidFile, String(child.pid));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = () => child.exitCode === null && child.signalCode === null;
-  // However this process ends (a second signal exits at once), the dev server does not outlive it.
-  const killOnExit = () => {
-    if (running()) child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-
-  try {
-    await waitForPort(opts.port, child, opts.timeoutMs ?? 60_000, opts.signal);
-  } catch (err) {
-    // Nothing was served yet: no need for a graceful stop.
-    child.kill('SIGKILL');
-    await exited;
-    process.removeListener('exit', killOnExit);
-    rmSync(pidFile, { force: true });
-    throw err;
-  }
-  opts.logger.info({ pid: child.pid, binary }, 'temporal dev server started');
-
-  return {
-    address: `127.0.0.1:${opts.port}`,
-    uiUrl: `http://localhost:${opts.uiPort}`,
-    async stop() {
-      if (running()) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      process.removeListener('exit', killOnExit);
-      rmSync(pidFile, { force: true });
-    },
-  };
+  return args;
 }

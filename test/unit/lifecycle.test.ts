@@ -52,6 +52,23 @@ describe('Lifecycle', () => {
     expect(stopped).toEqual(['server']);
   });
 
+  it('stops as for a signal when a component fails, and keeps the first reason', async () => {
+    const lifecycle = new Lifecycle(silent);
+    expect(lifecycle.failed).toBeNull();
+    lifecycle.fail('the worker stopped with an error');
+    lifecycle.fail('something later');
+    expect(await lifecycle.stopRequested).toBe('the worker stopped with an error');
+    expect(lifecycle.signal.aborted).toBe(true);
+    expect(lifecycle.failed).toBe('the worker stopped with an error');
+  });
+
+  it('is not failed by a signal', async () => {
+    const lifecycle = new Lifecycle(silent);
+    lifecycle.requestStop('SIGTERM');
+    expect(lifecycle.failed).toBeNull();
+    expect(await lifecycle.stopRequested).toBe('SIGTERM');
+  });
+
   it('sleeps until aborted', async () => {
     const controller = new AbortController();
     const slept = sleep(60_000, controller.signal);
