@@ -140,20 +140,19 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const args = devServerArgs(opts);
 
   let current: Launched | null = null;
-  let stopping = false;
+  /** Aborted by stop(): no restart after it. */
   const quit = new AbortController();
   // However this process ends (a second signal exits at once), the dev server does not outlive it.
   const killOnExit = () => {
     if (current?.running()) current.child.kill('SIGKILL');
   };
   process.once('exit', killOnExit);
-  const launch = async (): Promise<Launched> => {
+  const launch = async (): Promise<void> => {
     const launched = spawnDevServer(binary, args, opts.dataDir);
     current = launched;
     if (launched.child.pid) writeFileSync(pidFile, String(launched.child.pid));
     try {
       await waitForPort(opts.port, launched.child, opts.timeoutMs ?? 60_000, opts.signal);
-      return launched;
     } catch (err) {
       // Nothing was served yet: no need for a graceful stop.
       launched.child.kill('SIGKILL');
@@ -172,7 +171,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   opts.logger.info({ devServerPid: current!.child.pid, binary }, 'temporal dev server started');
 
   // Once this process stops (a signal: Ctrl-C reaches the dev server too), an exit is expected.
-  const over = () => stopping || opts.signal?.aborted === true;
+  const over = () => quit.signal.aborted || opts.signal?.aborted === true;
+  // Every exit of the running child, or of one that failed to come up, passes through here once.
   const supervising = (async () => {
     let restarts = 0;
     for (;;) {
@@ -182,24 +182,22 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       if (over()) return;
       if (Date.now() - startedAt >= STABLE_MS) restarts = 0;
       const how = { code: ran.child.exitCode, signal: ran.child.signalCode };
-      for (;;) {
-        if (restarts >= RESTART_BACKOFF_MS.length) {
-          opts.logger.error({ ...how, restarts }, 'the temporal dev server keeps exiting; giving up');
-          opts.onGiveUp?.();
-          return;
-        }
-        const waitMs = RESTART_BACKOFF_MS[restarts++]!;
-        opts.logger.error({ ...how, restartInMs: waitMs }, 'the temporal dev server exited; restarting it');
-        await sleep(waitMs, quit.signal).catch(() => undefined);
+      if (restarts >= RESTART_BACKOFF_MS.length) {
+        opts.logger.error({ ...how, restarts }, 'the temporal dev server keeps exiting; giving up');
+        opts.onGiveUp?.();
+        return;
+      }
+      const waitMs = RESTART_BACKOFF_MS[restarts++]!;
+      opts.logger.error({ ...how, restartInMs: waitMs }, 'the temporal dev server exited; restarting it');
+      await sleep(waitMs, quit.signal).catch(() => undefined);
+      if (over()) return;
+      try {
+        await launch();
+        opts.logger.warn({ devServerPid: current!.child.pid, restarts }, 'temporal dev server restarted');
+      } catch (err) {
         if (over()) return;
-        try {
-          await launch();
-          opts.logger.warn({ devServerPid: current!.child.pid, restarts }, 'temporal dev server restarted');
-          break;
-        } catch (err) {
-          if (over()) return;
-          opts.logger.error({ err }, 'the temporal dev server did not come back');
-        }
+        // `current` is the child that failed, gone already: the next round waits no longer.
+        opts.logger.error({ err }, 'the temporal dev server did not come back');
       }
     }
   })();
@@ -208,7 +206,6 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address: `127.0.0.1:${opts.port}`,
     uiUrl: `http://localhost:${opts.uiPort}`,
     async stop() {
-      stopping = true;
       quit.abort();
       const last = current!;
       if (last.running()) {
