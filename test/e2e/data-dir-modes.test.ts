@@ -21,6 +21,7 @@ import { TestReceiver } from '../support/receiver';
 import { freshDatabase } from '../support/store';
 import {
   alive,
+  api,
   exitWithin,
   processesMentioning,
   spawnService,
@@ -104,14 +105,7 @@ describe('DATA_DIR permissions of the running service', () => {
 
     // Secrets and event data reach the disk: a subscription (its secret) and a delivered event.
     const key = readFileSync(join(dataDir, 'api-key'), 'utf8').trim();
-    const call = async (path: string, body: unknown) => {
-      const res = await fetch(`${base}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as { id?: string } };
-    };
+    const call = (path: string, body: unknown) => api(base, key, 'POST', path, body);
     const url = `${receiver.url}/${premade ? 'premade' : 'created'}`;
     expect(
       (await call('/v1/subscriptions', { url, eventTypes: ['*'], headers: { 'X-Token': 'private' } })).status,

@@ -1,10 +1,18 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RESTART_BACKOFF_MS } from '../../src/temporal/dev-server';
 import { freePort } from '../support/global-setup';
 import { TestReceiver } from '../support/receiver';
-import { alive, eventually, exitWithin, spawnService, waitForStatus } from '../support/service-process';
+import {
+  alive,
+  api,
+  devServerPid,
+  eventually,
+  exitWithin,
+  spawnService,
+  waitForStatus,
+} from '../support/service-process';
 
 const API_KEY = 'hk_devserver_restart_0123456789ab';
 
@@ -22,14 +30,8 @@ async function startEmbedded(dataDir: string) {
   });
   const base = `http://127.0.0.1:${apiPort}`;
   await waitForStatus(`${base}/readyz`, 200, 90_000, proc);
-  const post = async (path: string, body: unknown) =>
-    fetch(base + path, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  const devServerPid = () => Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));
-  return { proc, base, devPort, post, devServerPid };
+  const post = (path: string, body: unknown) => api(base, API_KEY, 'POST', path, body);
+  return { proc, base, post, devServerPid: () => devServerPid(dataDir)! };
 }
 
 describe('the embedded dev server, killed under a running service', () => {

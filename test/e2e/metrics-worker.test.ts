@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { freePort } from '../support/global-setup';
 import { TestReceiver } from '../support/receiver';
 import { sampleValue, scrapeUntil } from '../support/scrape';
-import { spawnService, waitForStatus } from '../support/service-process';
+import { api, spawnService, waitForStatus } from '../support/service-process';
 import { devServerAddress, uniqueTaskQueue } from '../support/temporal';
 
 const TOKEN = 'scrape-token-0123456789abcdef';
@@ -40,21 +40,14 @@ describe('metrics of a --worker-only process', () => {
       ['--worker-only'],
     );
     // The events come in through an API process on the same store, as in production.
-    const api = spawnService({ ...shared, PORT: String(apiPort) }, ['--api-only']);
+    const apiProc = spawnService({ ...shared, PORT: String(apiPort) }, ['--api-only']);
     const receiver = await TestReceiver.start();
     const base = `http://127.0.0.1:${apiPort}`;
-    const call = async (path: string, body: unknown) => {
-      const res = await fetch(base + path, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as { id?: string } };
-    };
+    const call = (path: string, body: unknown) => api(base, API_KEY, 'POST', path, body);
     try {
       const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
       await waitForStatus(metricsUrl, 401, 60_000, proc);
-      await waitForStatus(`${base}/readyz`, 200, 60_000, api);
+      await waitForStatus(`${base}/readyz`, 200, 60_000, apiProc);
       const auth = { authorization: `Bearer ${TOKEN}` };
 
       const sub = await call('/v1/subscriptions', { url: receiver.url, eventTypes: ['*'] });
@@ -93,12 +86,12 @@ describe('metrics of a --worker-only process', () => {
       await receiver.close();
       held.close();
       proc.child.kill('SIGTERM');
-      api.child.kill('SIGTERM');
+      apiProc.child.kill('SIGTERM');
       const exited = await proc.exited;
       if (exited !== 0) console.log(proc.output().slice(-4000));
       expect(exited).toBe(0);
-      const apiExited = await api.exited;
-      if (apiExited !== 0) console.log(api.output().slice(-4000));
+      const apiExited = await apiProc.exited;
+      if (apiExited !== 0) console.log(apiProc.output().slice(-4000));
       expect(apiExited).toBe(0);
     }
   });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { api } from '../../support/service-process';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -38,15 +39,6 @@ export function spawnFaultService(env: Record<string, string>, args: string[] = 
   return { child, pid: child.pid!, output: () => out, exited };
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** SIGKILLs the process group led by `pid` (the service and every child it started). */
 export function killGroup(pid: number): void {
   try {
@@ -56,7 +48,7 @@ export function killGroup(pid: number): void {
   }
 }
 
-export { waitForStatus } from '../../support/service-process';
+export { alive, api, devServerPid, waitForStatus } from '../../support/service-process';
 
 /** Resident set size of a process in MB (from /proc), or null when it is gone. */
 export function rssMb(pid: number): number | null {
@@ -67,35 +59,6 @@ export function rssMb(pid: number): number | null {
   } catch {
     return null;
   }
-}
-
-/** The embedded dev server's pid, from `$DATA_DIR/temporal.pid`. */
-export function devServerPid(dataDir: string): number | null {
-  const file = join(dataDir, 'temporal.pid');
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-/** A JSON call to a running service. */
-export async function api(
-  baseUrl: string,
-  key: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
 /** Registers a raw-format subscription for every event type; returns its id. */
