@@ -302,7 +302,7 @@ export function openDatabase(opts: DatabaseOptions): OpenDatabase {
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const file = join(opts.dataDir, SQLITE_FILE);
   const sqlite = new BetterSqlite3(file);
-  sqlite.pragma('journal_mode = WAL');
+  switchToWal(sqlite);
   sqlite.pragma(`synchronous = ${opts.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = OFF');
   // Another process (a separate API or worker on the same file) holds the write lock: wait for it.
@@ -314,4 +314,24 @@ export function openDatabase(opts: DatabaseOptions): OpenDatabase {
   }
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/**
+ * Two processes opening a new file at once (an API and a worker) may both try to switch it to WAL;
+ * each holds a shared lock and wants an exclusive one, so SQLite answers one of them SQLITE_BUSY at
+ * once, without waiting (waiting could deadlock), and that process failed to start ("database is
+ * locked", seen in `npm run bench`). Retry for up to 10 s: once the other has switched, it is a no-op.
+ */
+function switchToWal(sqlite: BetterSqlite3.Database): void {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      // Start-up only, and synchronous like the rest of the opening: block this thread for 20 ms.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
 }
